@@ -1,0 +1,376 @@
+"""The weighter contract: a template method that every weighter follows.
+
+A *weighter* answers one question -- which rows should count how much? -- and
+nothing else. It learns in :meth:`WeighterMixin.fit`, stores the in-sample
+weights in ``weights_``, and (where the method defines it) returns weights for
+new rows in :meth:`WeighterMixin.compute_weights`. Subclasses implement only
+``_fit`` (returns raw in-sample weights) and, optionally, ``_compute_weights``;
+validation, normalisation and diagnostics live here, in one place.
+"""
+
+# Authors: The skreweight developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from .exceptions import WeightDegeneracyWarning
+from .utils.validation import (
+    check_sample_group,
+    check_sample_weight,
+    check_treatment,
+    check_weights,
+    check_X_target,
+)
+
+__all__ = [
+    "ESS_WARNING_THRESHOLD",
+    "SkreweightTags",
+    "WeighterMixin",
+    "WeighterTags",
+    "is_weighter",
+]
+
+#: A weighter warns (:class:`~skreweight.exceptions.WeightDegeneracyWarning`) when
+#: the Kish effective sample size of its weights, divided by the effective sample
+#: size of the user's ``sample_weight`` (``n`` when there is none), falls below
+#: this ratio: the weighted fit then rests on fewer than one row in ten.
+ESS_WARNING_THRESHOLD = 0.1
+
+_CONTEXT_KEYS = ("X_target", "treatment", "sample_group")
+
+
+@dataclass(slots=True)
+class WeighterTags:
+    """Tags describing a weighter.
+
+    Parameters
+    ----------
+    context : tuple of str, default=()
+        Context keywords ``fit`` accepts (``"X_target"``, ``"treatment"``,
+        ``"sample_group"``).
+    requires_y : bool, default=False
+        Whether the weights depend on the labels.
+    out_of_sample : bool, default=True
+        Whether :meth:`~WeighterMixin.compute_weights` works on new rows.
+    normalization : {"global", "per_treatment"}, default="global"
+        Over which rows the weights average 1.
+    """
+
+    context: tuple = ()
+    requires_y: bool = False
+    out_of_sample: bool = True
+    normalization: str = "global"
+
+
+@dataclass
+class SkreweightTags(Tags):
+    """scikit-learn's :class:`~sklearn.utils.Tags` plus ``weighter_tags``."""
+
+    weighter_tags: WeighterTags | None = field(default=None)
+
+
+def _with_weighter_tags(tags, weighter_tags):
+    base = {f.name: getattr(tags, f.name) for f in fields(Tags)}
+    return SkreweightTags(**base, weighter_tags=weighter_tags)
+
+
+def is_weighter(estimator):
+    """Return True if ``estimator`` is a skreweight weighter.
+
+    Parameters
+    ----------
+    estimator : object
+        Estimator instance or class to test.
+
+    Returns
+    -------
+    out : bool
+
+    Examples
+    --------
+    >>> from skreweight.base import is_weighter
+    >>> from skreweight.weighting import ClassBalance
+    >>> is_weighter(ClassBalance())
+    True
+    """
+    if isinstance(estimator, type):
+        return issubclass(estimator, WeighterMixin)
+    return isinstance(estimator, WeighterMixin)
+
+
+def _kish_ess(w):
+    s2 = float(np.dot(w, w))
+    return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
+
+
+class WeighterMixin:
+    """Mixin class for all weighters in skreweight.
+
+    Public methods validate their input, call the private hooks, check the
+    result and normalise it. A subclass sets the class attributes below and
+    implements:
+
+    - ``_fit(X, y, sample_weight, **context)`` returning raw, non-negative
+      in-sample weights of shape ``(n_samples,)``;
+    - ``_compute_weights(X, y, **context)`` returning raw weights for new rows
+      on the same scale as ``_fit``'s (optional).
+
+    **What a weight means.** Weights are finite, non-negative float64, one per
+    row. They average 1 under the user's ``sample_weight`` ``s``:
+    ``sum(w * s) / sum(s) == 1`` (per treatment arm for causal weighters), so
+    that ``w * s`` is what an estimator should receive and the Kish effective
+    sample size reads naturally. Integer ``s`` is equivalent to repeated rows.
+    :meth:`compute_weights` applies the scale learnt in ``fit``, so
+    ``compute_weights(X_fit)`` reproduces ``weights_``.
+
+    **Diagnostics.** After ``fit``: ``effective_sample_size_`` (Kish ESS of
+    ``w * s``), ``ess_ratio_`` (that ESS over the ESS of ``s`` alone) and
+    ``max_weight_share_`` (largest share of the total weight held by one row).
+    A :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised when
+    ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1).
+    """
+
+    #: context keywords accepted by ``fit``
+    _context = ()
+    #: context keywords that must not be None
+    _required_context = ()
+    #: whether ``fit`` needs classification labels ``y``
+    _requires_y = False
+    #: normalise per value of this context key (e.g. ``"treatment"``)
+    _normalize_by = None
+    #: whether ``_compute_weights`` is implemented
+    _out_of_sample = True
+    #: dtype asked of X ("numeric", or None to accept any)
+    _X_dtype = "numeric"
+
+    # -- public template ------------------------------------------------------
+    def fit(self, X, y=None, *, sample_weight=None, **context):
+        """Learn the weights of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,), default=None
+            Labels, for weighters that use them (ignored otherwise).
+        sample_weight : array-like of shape (n_samples,), default=None
+            User weights; the learnt weights average 1 under them.
+        **context : dict
+            The weighter's context (``X_target``, ``treatment`` or
+            ``sample_group``), as its class docstring says.
+
+        Returns
+        -------
+        self : object
+            Fitted weighter.
+        """
+        context = self._check_context_keys(context)
+        X, y = self._validate_fit_input(X, y)
+        sw = check_sample_weight(sample_weight, X)
+        context = self._validate_context(X, context, fitting=True)
+        raw = self._fit(X, y, sample_weight=sw, **context)
+        raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
+        self._weight_scale = self._learn_scale(raw, sw, context)
+        self.weights_ = self._apply_scale(raw, context)
+        self._set_diagnostics(self.weights_, sw)
+        return self
+
+    def compute_weights(self, X, y=None, **context):
+        """Return weights for the rows of ``X`` on the scale learnt in ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to weight.
+        y : array-like of shape (n_samples,), default=None
+            Labels, for weighters that use them.
+        **context : dict
+            Context the weighter needs for new rows (e.g. ``treatment``).
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            Non-negative weights; ``compute_weights(X_fit)`` equals ``weights_``.
+        """
+        check_is_fitted(self, "weights_")
+        if not self._out_of_sample:
+            raise NotImplementedError(
+                f"{type(self).__name__} is transductive: its weights exist only for "
+                "the rows passed to fit (see `weights_`). Refit on the new rows, or "
+                "use a weighter with an out-of-sample rule such as "
+                "ClassifierDensityRatio."
+            )
+        context = self._check_context_keys(context, fitting=False)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=None if self._X_dtype is None else np.float64,
+            ensure_all_finite=self._ensure_all_finite(),
+        )
+        y = self._validate_y(y, X.shape[0]) if self._requires_y else y
+        context = self._validate_context(X, context, fitting=False)
+        raw = self._compute_weights(X, y, **context)
+        raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
+        return self._apply_scale(raw, context)
+
+    def fit_compute_weights(self, X, y=None, *, sample_weight=None, **context):
+        """Fit, then return the in-sample weights (a copy of ``weights_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,), default=None
+            Labels, for weighters that use them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            User weights.
+        **context : dict
+            The weighter's context.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+        """
+        return self.fit(X, y, sample_weight=sample_weight, **context).weights_.copy()
+
+    # -- hooks ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, **context):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _compute_weights(self, X, y, **context):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- helpers ----------------------------------------------------------------
+    def _ensure_all_finite(self):
+        return "allow-nan" if self.__sklearn_tags__().input_tags.allow_nan else True
+
+    def _check_context_keys(self, context, fitting=True):
+        unknown = set(context) - set(self._context)
+        if unknown:
+            accepted = ", ".join(self._context) or "no context"
+            raise TypeError(
+                f"{type(self).__name__}.{'fit' if fitting else 'compute_weights'} got "
+                f"unexpected keyword(s) {sorted(unknown)}; it accepts {accepted}."
+            )
+        return {key: context.get(key) for key in self._context}
+
+    def _validate_y(self, y, n_samples):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"y has {y.shape[0]} entries but X has {n_samples} rows."
+            )
+        check_classification_targets(y)
+        return y
+
+    def _validate_fit_input(self, X, y):
+        X = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype=None if self._X_dtype is None else np.float64,
+            ensure_all_finite=self._ensure_all_finite(),
+        )
+        if self._requires_y:
+            y = self._validate_y(y, X.shape[0])
+        return X, y
+
+    def _validate_context(self, X, context, fitting):
+        n = X.shape[0]
+        out = dict(context)
+        for key in self._required_context:
+            if out.get(key) is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires `{key}`: pass "
+                    f"fit(X, y, {key}=...). With metadata routing enabled, make "
+                    f"sure it is requested and routed."
+                )
+        if "X_target" in out:
+            out["X_target"] = check_X_target(
+                self, out["X_target"], ensure_all_finite=self._ensure_all_finite()
+            )
+        if "sample_group" in out:
+            out["sample_group"] = check_sample_group(out["sample_group"], n)
+        if "treatment" in out and out["treatment"] is not None:
+            out["treatment"] = check_treatment(out["treatment"], n)
+        return out
+
+    def _strata(self, context, n):
+        if self._normalize_by is None or context.get(self._normalize_by) is None:
+            return np.zeros(n, dtype=int)
+        return np.asarray(context[self._normalize_by])
+
+    def _learn_scale(self, raw, sw, context):
+        strata = self._strata(context, raw.shape[0])
+        scale = {}
+        for s in np.unique(strata):
+            mask = strata == s
+            total = float(np.dot(raw[mask], sw[mask]))
+            if total <= 0:
+                raise ValueError(
+                    f"{type(self).__name__} gave zero weight to every row"
+                    + ("" if self._normalize_by is None else f" with {s!r}")
+                    + "; the weights cannot be normalised. Check that the target "
+                    "population overlaps the training rows."
+                )
+            scale[s.item() if hasattr(s, "item") else s] = sw[mask].sum() / total
+        return scale
+
+    def _apply_scale(self, raw, context):
+        strata = self._strata(context, raw.shape[0])
+        out = np.empty_like(raw)
+        for s in np.unique(strata):
+            key = s.item() if hasattr(s, "item") else s
+            if key not in self._weight_scale:
+                raise ValueError(
+                    f"{self._normalize_by}={key!r} was not seen in fit; cannot scale."
+                )
+            mask = strata == s
+            out[mask] = raw[mask] * self._weight_scale[key]
+        return out
+
+    def _set_diagnostics(self, w, sw):
+        eff = w * sw
+        self.effective_sample_size_ = _kish_ess(eff)
+        self.ess_ratio_ = self.effective_sample_size_ / _kish_ess(sw)
+        total = eff.sum()
+        self.max_weight_share_ = float(eff.max() / total) if total > 0 else 1.0
+        if self.ess_ratio_ < ESS_WARNING_THRESHOLD:
+            warnings.warn(
+                f"{type(self).__name__}: the weights are degenerate: effective "
+                f"sample size {self.effective_sample_size_:.1f} of "
+                f"{_kish_ess(sw):.0f} rows (ratio {self.ess_ratio_:.3f} < "
+                f"{ESS_WARNING_THRESHOLD}); the largest weight holds "
+                f"{100 * self.max_weight_share_:.1f}% of the total. Estimates will "
+                "be noisy: regularise the weighter (clip, smooth, wider bandwidth) "
+                "or check that the populations overlap.",
+                WeightDegeneracyWarning,
+                stacklevel=3,
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self._requires_y
+        return _with_weighter_tags(
+            tags,
+            WeighterTags(
+                context=tuple(self._context),
+                requires_y=self._requires_y,
+                out_of_sample=self._out_of_sample,
+                normalization="global"
+                if self._normalize_by is None
+                else f"per_{self._normalize_by}",
+            ),
+        )

@@ -1,0 +1,13 @@
+"""Meta-estimators that consume weights, and tools to compose weighters."""
+
+from ._pipeline import FitOnSourceAndTarget, make_pipeline
+from ._product import WeightProduct
+from ._reweighted import ReweightedClassifier, ReweightedRegressor
+
+__all__ = [
+    "FitOnSourceAndTarget",
+    "ReweightedClassifier",
+    "ReweightedRegressor",
+    "WeightProduct",
+    "make_pipeline",
+]

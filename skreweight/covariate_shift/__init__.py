@@ -1,0 +1,1 @@
+"""covariate_shift."""

@@ -1,0 +1,251 @@
+"""Input validation shared by every skreweight estimator."""
+
+# Authors: The skreweight developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+from ._sklearn_compat import _num_samples
+
+__all__ = [
+    "check_sample_group",
+    "check_sample_weight",
+    "check_treatment",
+    "check_weights",
+    "check_X_target",
+]
+
+
+def check_sample_weight(sample_weight, X, *, name="sample_weight"):
+    """Validate user weights: finite, non-negative, one per row, not all zero.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), float or None
+        The weights. ``None`` means uniform weights; a scalar is broadcast.
+    X : array-like of shape (n_samples, n_features)
+        The rows the weights belong to.
+    name : str, default="sample_weight"
+        Name used in error messages.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), dtype float64
+        A new array; the input is never modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skreweight.utils.validation import check_sample_weight
+    >>> check_sample_weight(None, np.zeros((3, 2)))
+    array([1., 1., 1.])
+    """
+    n_samples = _num_samples(X)
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n_samples, float(sample_weight), dtype=np.float64)
+    sw = check_array(
+        sample_weight,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_all_finite=False,
+        input_name=name,
+        copy=True,
+    )
+    if sw.ndim != 1:
+        raise ValueError(f"{name} must be 1D array or scalar, got shape {sw.shape}.")
+    if sw.shape[0] != n_samples:
+        raise ValueError(
+            f"{name}.shape == {sw.shape}, expected {(n_samples,)}: pass one weight "
+            "per row of X."
+        )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError(
+            f"{name} contains NaN or infinity; replace them (e.g. drop those rows) "
+            "before fitting."
+        )
+    if np.any(sw < 0):
+        raise ValueError(
+            f"Negative values in {name} are not allowed: a weight is a row's "
+            "multiplicity. Clip or drop negative weights."
+        )
+    if np.sum(sw) <= 0:
+        raise ValueError(
+            f"{name} sums to zero: at least one row must have a positive weight."
+        )
+    return sw
+
+
+def check_weights(weights, n_samples, *, owner="the weighter"):
+    """Check weights produced by a weighter: finite, non-negative, right shape.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_samples,)
+        Weights to check.
+    n_samples : int
+        Expected number of weights.
+    owner : str, default="the weighter"
+        Who produced the weights, for the error message.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,), dtype float64
+
+    Examples
+    --------
+    >>> from skreweight.utils.validation import check_weights
+    >>> check_weights([1, 2], 2)
+    array([1., 2.])
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"{owner} returned weights of shape {w.shape}, expected ({n_samples},)."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError(
+            f"{owner} produced non-finite weights ({np.sum(~np.isfinite(w))} of "
+            f"{n_samples}); this usually means the density ratio or propensity hit "
+            "0 or 1. Regularise the model or clip its probabilities."
+        )
+    if np.any(w < 0):
+        raise ValueError(f"{owner} produced negative weights; weights must be >= 0.")
+    return w
+
+
+def check_X_target(estimator, X_target, *, ensure_all_finite=True, min_samples=1):
+    """Validate target covariates against the features seen in ``fit``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Fitted on the source rows (``n_features_in_`` set).
+    X_target : array-like of shape (n_target, n_features), or tuple of such
+        Unlabelled target covariates. The tuple form ``(X_target,)`` keeps
+        cross-validation from slicing it when ``len(X_target) == len(X)``.
+    ensure_all_finite : bool or "allow-nan", default=True
+        Whether to reject NaN and infinity.
+    min_samples : int, default=1
+        Minimum number of target rows.
+
+    Returns
+    -------
+    X_target : ndarray of shape (n_target, n_features)
+        All target arrays stacked.
+    """
+    if X_target is None:
+        return None
+    parts = X_target if isinstance(X_target, tuple | list) else (X_target,)
+    if len(parts) == 0:
+        raise ValueError("X_target is an empty tuple; pass at least one array.")
+    arrays = []
+    for part in parts:
+        if _num_samples(part) == 0:
+            raise ValueError(
+                "X_target has 0 rows: pass the unlabelled target covariates, or "
+                "X_target=None for no shift."
+            )
+        arrays.append(
+            validate_data(
+                estimator,
+                part,
+                reset=False,
+                ensure_all_finite=ensure_all_finite,
+                dtype=np.float64,
+            )
+        )
+    Xt = np.vstack(arrays) if len(arrays) > 1 else arrays[0]
+    if Xt.shape[0] < min_samples:
+        raise ValueError(
+            f"X_target has {Xt.shape[0]} row(s); this method needs at least "
+            f"{min_samples}."
+        )
+    return Xt
+
+
+def check_sample_group(sample_group, n_samples, *, allow_none=True):
+    """Validate per-row group labels.
+
+    Parameters
+    ----------
+    sample_group : array-like of shape (n_samples,) or None
+        Group label of each row (any hashable values).
+    n_samples : int
+        Number of rows of X.
+    allow_none : bool, default=True
+        Whether ``None`` (one group) is allowed.
+
+    Returns
+    -------
+    sample_group : ndarray of shape (n_samples,) or None
+    """
+    if sample_group is None:
+        if allow_none:
+            return None
+        raise ValueError("sample_group is required: pass one group label per row.")
+    g = np.asarray(sample_group)
+    if g.ndim != 1:
+        g = np.ravel(g) if g.ndim == 2 and g.shape[1] == 1 else g
+    if g.ndim != 1 or g.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_group has shape {np.shape(sample_group)} but X has {n_samples} "
+            "rows: pass one group label per row of X."
+        )
+    if g.dtype.kind == "f" and np.any(np.isnan(g)):
+        raise ValueError("sample_group contains NaN; give every row a group label.")
+    return g
+
+
+def check_treatment(treatment, n_samples, *, binary=True):
+    """Validate a treatment indicator.
+
+    Parameters
+    ----------
+    treatment : array-like of shape (n_samples,)
+        Treatment of each row: 0/1 (or two distinct values) when ``binary``.
+    n_samples : int
+        Number of rows of X.
+    binary : bool, default=True
+        Require a binary treatment and return it coded as 0/1.
+
+    Returns
+    -------
+    treatment : ndarray of shape (n_samples,), dtype float64
+    """
+    if treatment is None:
+        raise ValueError(
+            "treatment is required: pass fit(X, y, treatment=t) with one treatment "
+            "value per row. (With metadata routing on, request it.)"
+        )
+    t = np.asarray(treatment)
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t.ravel()
+    if t.ndim != 1 or t.shape[0] != n_samples:
+        raise ValueError(
+            f"treatment has shape {np.shape(treatment)} but X has {n_samples} rows."
+        )
+    if t.dtype.kind in "fc" and not np.all(np.isfinite(t)):
+        raise ValueError("treatment contains NaN or infinity.")
+    if not binary:
+        return t.astype(np.float64)
+    values = np.unique(t)
+    if values.shape[0] != 2:
+        if values.shape[0] < 2:
+            raise ValueError(
+                f"treatment takes the single value {values.tolist()}: there are no "
+                "treated or no control units, so no effect can be estimated."
+            )
+        raise ValueError(
+            f"treatment must be binary, got {values.shape[0]} distinct values "
+            f"({values[:5].tolist()}...). Dichotomise it or use an estimator for "
+            "continuous treatments."
+        )
+    if set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {False, True}:
+        return t.astype(np.float64)
+    return (t == values[1]).astype(np.float64)
