@@ -51,7 +51,7 @@ def make_covariate_shift(
     --------
     >>> from skreweight.datasets import make_covariate_shift
     >>> d = make_covariate_shift(n_source=100, n_target=50, random_state=0)
-    >>> d.X_source.shape, d.X_target.shape, d.ratio_source.mean()
+    >>> d.X_source.shape, d.X_target.shape, float(d.ratio_source.mean())
     ((100, 2), (50, 2), 1.0)
     """
     if n_features < 2:

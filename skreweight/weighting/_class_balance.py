@@ -132,7 +132,10 @@ class ClassBalance(WeighterMixin, BaseEstimator):
     @property
     def class_weight_(self):
         scale = self._weight_scale[0]
-        return {c: float(f * scale) for c, f in zip(self.classes_, self._factor)}
+        return {
+            (c.item() if hasattr(c, "item") else c): float(f * scale)
+            for c, f in zip(self.classes_, self._factor)
+        }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

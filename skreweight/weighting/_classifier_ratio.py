@@ -90,7 +90,7 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
     >>> from skreweight.weighting import ClassifierDensityRatio
     >>> data = make_covariate_shift(n_source=500, n_target=500, random_state=0)
     >>> cdr = ClassifierDensityRatio().fit(data.X_source, X_target=data.X_target)
-    >>> cdr.weights_.mean()
+    >>> float(cdr.weights_.mean())
     1.0...
     >>> bool(np.corrcoef(cdr.weights_, data.ratio_source)[0, 1] > 0.95)
     True
