@@ -7,8 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import pipeline
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import HasMethods
