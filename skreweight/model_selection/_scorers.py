@@ -79,9 +79,7 @@ def worst_group_accuracy(y_true, y_pred, *, sample_group):
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     g = check_sample_group(sample_group, y_true.shape[0], allow_none=False)
-    return float(
-        min(np.mean(y_true[g == v] == y_pred[g == v]) for v in np.unique(g))
-    )
+    return float(min(np.mean(y_true[g == v] == y_pred[g == v]) for v in np.unique(g)))
 
 
 class _MetadataScorer:

@@ -4,9 +4,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
 
-from ..utils._sklearn_compat import BaseCrossValidator
 from ..utils.validation import check_sample_group
 
 __all__ = ["GroupStratifiedKFold"]

@@ -8,7 +8,6 @@ one fix in one place.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from sklearn.model_selection._split import BaseCrossValidator  # noqa: F401
 from sklearn.utils._param_validation import (  # noqa: F401
     HasMethods,
     Interval,
