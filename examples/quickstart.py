@@ -65,14 +65,20 @@ def main(out="quickstart_shift.png"):
     print(f"shift: training sampled towards high sulphates; {N_SPLITS} random splits\n")
     print(f"{'model':<34}{'target MSE':>12}{'  +/- sd':>9}{'wins':>7}")
     print("-" * 62)
-    print(f"{'LinearRegression, unweighted':<34}{mse_plain.mean():>12.4f}"
-          f"{mse_plain.std():>9.4f}{'':>7}")
+    print(
+        f"{'LinearRegression, unweighted':<34}{mse_plain.mean():>12.4f}"
+        f"{mse_plain.std():>9.4f}{'':>7}"
+    )
     wins = int(np.sum(mse_rw < mse_plain))
-    print(f"{'LinearRegression, reweighted':<34}{mse_rw.mean():>12.4f}"
-          f"{mse_rw.std():>9.4f}{f'{wins}/{N_SPLITS}':>7}")
+    print(
+        f"{'LinearRegression, reweighted':<34}{mse_rw.mean():>12.4f}"
+        f"{mse_rw.std():>9.4f}{f'{wins}/{N_SPLITS}':>7}"
+    )
     gain = 100 * (1 - mse_rw.mean() / mse_plain.mean())
-    print(f"\nrelative change in target MSE: {-gain:+.1f}%   "
-          f"(median effective sample size: {100 * np.median(ess):.0f}% of the rows)")
+    print(
+        f"\nrelative change in target MSE: {-gain:+.1f}%   "
+        f"(median effective sample size: {100 * np.median(ess):.0f}% of the rows)"
+    )
 
     try:
         import matplotlib
@@ -96,9 +102,7 @@ def main(out="quickstart_shift.png"):
     lim = [min(mse_plain.min(), mse_rw.min()), max(mse_plain.max(), mse_rw.max())]
     axes[2].scatter(mse_plain, mse_rw, color="C3")
     axes[2].plot(lim, lim, "k--", lw=1)
-    axes[2].set(
-        title="Target MSE per split", xlabel="unweighted", ylabel="reweighted"
-    )
+    axes[2].set(title="Target MSE per split", xlabel="unweighted", ylabel="reweighted")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     print(f"figure written to {out}  ({time.perf_counter() - t0:.1f} s)")
