@@ -1,7 +1,8 @@
 """Overhead of the meta-estimator layer (issue: ReweightedClassifier <= +5 %).
 
 Procedure: for each (weighter, inner estimator, n), time
-  direct: w = weighter.fit_compute_weights(X, y, ...); estimator.fit(X, y, sample_weight=w)
+  direct: w = weighter.fit_compute_weights(X, y, ...)
+          estimator.fit(X, y, sample_weight=w)
   meta:   ReweightedClassifier(weighter, estimator).fit(X, y, ...)
 on the same data (make_classification, 20 features, seed 0; target rows for the
 density ratio: the same generator shifted by +0.5 on every feature, seed 1),
