@@ -1,7 +1,7 @@
 """
-=====================================================================
+=======================================================================
 Importance weighting under covariate shift, tuned without target labels
-=====================================================================
+=======================================================================
 
 A model trained on one population is often used on another whose covariates
 are distributed differently: here, an income classifier trained mostly on
