@@ -64,7 +64,7 @@ centers = (bins[:-1] + bins[1:]) / 2
 which = np.digitize(X_all[:, 0], bins) - 1
 rate = [y_all[which == b].mean() for b in range(len(centers))]
 
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 ax.hist(
     [X_source[:, 0], X_target[:, 0]],
     bins=bins,
@@ -77,7 +77,7 @@ ax.set_ylabel("rows")
 ax2 = ax.twinx()
 ax2.plot(centers, rate, "k-o", label="P(income > 50K | age), all data")
 ax2.set_ylabel("share with income > 50K")
-fig.legend(loc="upper right", bbox_to_anchor=(0.88, 0.88))
+fig.legend(loc="outside lower center", ncols=3)
 _ = ax.set_title("Source and target ages, and the non-linear income curve")
 
 # %%
