@@ -78,6 +78,9 @@ sphinx_gallery_conf = {
     "subsection_order": "gallery_order.subsection_key",
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skreweight",),
+    # Record examples under the public path (skreweight.weighting.X), which is
+    # where the API pages' minigalleries look for them.
+    "prefer_full_module": {r"^skreweight\."},
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"skreweight": None},
     "download_all_examples": False,

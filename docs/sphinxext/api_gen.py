@@ -153,13 +153,13 @@ def render(sections=None):
         out += ["", title, "-" * len(title), "", f".. automodule:: {module_name}"]
         out += ["   :no-members:", "   :no-inherited-members:", ""]
         out += [f".. currentmodule:: {module_name}", ""]
-        for kind, template in (("classes", "class.rst"), ("functions", "function.rst")):
+        # Stubs use docs/_templates/autosummary/{class,function}.rst.
+        for kind in ("classes", "functions"):
             if entry[kind]:
                 out += [
                     ".. autosummary::",
                     "   :nosignatures:",
                     "   :toctree: generated/",
-                    f"   :template: {template}",
                     "",
                 ]
                 out += [f"   {name}" for name in entry[kind]]
