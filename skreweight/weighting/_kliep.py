@@ -74,7 +74,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
     and ``a >= 0``, and maximises the target log-likelihood of
     ``w * p_source`` under the normalisation ``mean_source w = 1``
     (Sugiyama et al. 2008). The bandwidth is chosen by likelihood
-    cross-validation (LCV): ``cv`` folds of the *target* rows, each scored by
+    cross-validation (LCV): ``n_folds`` folds of the *target* rows, each scored by
     the mean held-out ``log w``. The concave program is solved by the EM
     fixed point of mixture-proportion estimation (no step size to tune). The
     model extends to new rows.
@@ -89,8 +89,8 @@ class KLIEP(WeighterMixin, BaseEstimator):
         gives the candidates.
     n_centers : int, default=100
         Number of kernel centres, drawn at random among the target rows.
-    cv : int, default=5
-        Number of LCV folds (at most the number of target rows).
+    n_folds : int, default=5
+        Number of LCV folds of the target rows (at most their number).
     max_iter : int, default=500
         Maximum number of accelerated EM steps (SQUAREM) per fit.
     tol : float, default=1e-7
@@ -155,7 +155,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
             "array-like",
         ],
         "n_centers": [Interval(Integral, 1, None, closed="left")],
-        "cv": [Interval(Integral, 2, None, closed="left")],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -166,14 +166,14 @@ class KLIEP(WeighterMixin, BaseEstimator):
         *,
         bandwidth="auto",
         n_centers=100,
-        cv=5,
+        n_folds=5,
         max_iter=500,
         tol=1e-7,
         random_state=None,
     ):
         self.bandwidth = bandwidth
         self.n_centers = n_centers
-        self.cv = cv
+        self.n_folds = n_folds
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -207,7 +207,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                     f"the target rows, which needs at least 2 of them (got {m}). "
                     "Pass a fixed bandwidth."
                 )
-            folds = np.array_split(rng.permutation(m), min(self.cv, m))
+            folds = np.array_split(rng.permutation(m), min(self.n_folds, m))
             scores = []
             for s in sigmas:
                 fold_scores = []

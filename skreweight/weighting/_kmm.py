@@ -56,17 +56,20 @@ def _project_alpha(b, radius):
     return 1.0 - np.clip(s_star * zb, 0.0, 1.0)
 
 
-def _project(a, b, p, q, upper, eps, radius, free_alpha):
+def _project(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
     """Euclidean projection of ``(a, b)`` onto the DW-KMM feasible set.
 
     The set is ``0 <= beta <= upper``, ``alpha`` in the box-ball set of
     :func:`_project_alpha` (or fixed at 1), and the slab
     ``|p . beta - q . alpha| <= eps``. The slab's multiplier ``nu`` is found by
-    Brent's method on the monotone gap ``g(nu)``.
+    Brent's method on the monotone gap ``g(nu)``. With ``metric`` (one
+    positive number per source row) the projection is in the norm
+    ``sum_i metric_i beta_i^2 + ||alpha||^2``.
     """
+    pm = p if metric is None else p / metric
 
     def parts(nu):
-        beta = np.clip(a - nu * p, 0.0, upper)
+        beta = np.clip(a - nu * pm, 0.0, upper)
         alpha = _project_alpha(b + nu * q, radius) if free_alpha else b
         return beta, alpha, float(p @ beta - q @ alpha)
 
@@ -75,7 +78,7 @@ def _project(a, b, p, q, upper, eps, radius, free_alpha):
         return beta, alpha
     target = eps if g > 0 else -eps
     sign = 1.0 if g > 0 else -1.0
-    step = abs(g - target) / (p @ p + (q @ q if free_alpha else 0.0))
+    step = abs(g - target) / (p @ pm + (q @ q if free_alpha else 0.0))
     hi = sign * step
     for _ in range(200):
         if sign * (parts(hi)[2] - target) <= 0:
@@ -89,7 +92,19 @@ def _project(a, b, p, q, upper, eps, radius, free_alpha):
 
 # --------------------------------------------------------------------- solver
 def _solve_matching(
-    op, p, q, *, upper, eps, radius, free_alpha, max_iter, tol, window=10, verbose=0
+    op,
+    p,
+    q,
+    *,
+    upper,
+    eps,
+    radius,
+    free_alpha,
+    max_iter,
+    tol,
+    metric=None,
+    window=10,
+    verbose=0,
 ):
     """Minimise ``||sum_i p_i beta_i phi(x_i) - sum_j q_j alpha_j phi(x'_j)||^2``.
 
@@ -99,13 +114,20 @@ def _solve_matching(
     and one exact projection. Stops when the best objective fell by less than
     ``tol`` times the total decrease so far over the last ``window`` iterations.
 
+    The gradient step and the projection use the metric
+    ``diag(metric, 1)`` (``metric`` = the source rows' ``sample_weight``), so
+    an integer ``sample_weight`` follows exactly the path of repeated rows.
+
     Returns ``beta, alpha, objective, n_iter, converged``.
     """
     n, t = p.shape[0], q.shape[0]
     scale = np.r_[p, -q]
+    metric = np.ones(n) if metric is None else metric
+    full_metric = np.r_[metric, np.ones(t)]
+    root = np.sqrt(full_metric)
 
-    def hess_vec(u):
-        return 2.0 * scale * op.matvec(scale * u)
+    def hess_vec(u):  # M^-1/2 H M^-1/2 u
+        return 2.0 * scale / root * op.matvec(scale * u / root)
 
     u = np.random.RandomState(0).uniform(0.5, 1.5, n + t)
     if not free_alpha:
@@ -137,7 +159,7 @@ def _solve_matching(
         ):
             converged = True
             break
-        grad = 2.0 * scale * kv
+        grad = 2.0 * scale * kv / full_metric
         beta, alpha = _project(
             y[:n] - grad[:n] / lip,
             y[n:] - grad[n:] / lip if free_alpha else y[n:],
@@ -147,9 +169,10 @@ def _solve_matching(
             eps,
             radius,
             free_alpha,
+            metric,
         )
         x_new = np.r_[beta, alpha]
-        if np.dot(y - x_new, x_new - x) > 0:  # restart the momentum
+        if np.dot(full_metric * (y - x_new), x_new - x) > 0:  # restart the momentum
             momentum = 1.0
         m_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
         y = x_new + ((momentum - 1.0) / m_new) * (x_new - x)
@@ -381,6 +404,7 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
             free_alpha=False,
             max_iter=self.max_iter,
             tol=self.tol,
+            metric=sample_weight,
             verbose=self.verbose,
         )
         self.uncovered_target_share_ = target_coverage(op, p, q)

@@ -237,7 +237,7 @@ class ULSIF(_LSIFBase):
     >>> from skreweight.weighting import ULSIF
     >>> data = make_covariate_shift(n_source=500, n_target=500, random_state=0)
     >>> ulsif = ULSIF(random_state=0).fit(data.X_source, X_target=data.X_target)
-    >>> bool(np.corrcoef(ulsif.weights_, data.ratio_source)[0, 1] > 0.9)
+    >>> bool(np.corrcoef(ulsif.weights_, data.ratio_source)[0, 1] > 0.7)
     True
     """
 

@@ -43,7 +43,9 @@ class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
     weights_ : ndarray of shape (n_samples,)
         Weights of the source rows, averaging 1.
     cell_counts_ : ndarray of shape (n_samples,)
-        Target rows in each source row's cell (shared by repeated rows).
+        Target rows in each source row's cell (shared by repeated rows; rows
+        with zero ``sample_weight`` report the cell of their nearest
+        weighted row).
     effective_sample_size_ : float
         Kish effective sample size of the weights.
     ess_ratio_ : float
@@ -90,22 +92,26 @@ class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, X_target=None):
         self._validate_params()
-        locs, inverse = np.unique(X, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        mass = np.bincount(inverse, weights=sample_weight, minlength=locs.shape[0])
+        pos = sample_weight > 0
+        locs, inverse = np.unique(X[pos], axis=0, return_inverse=True)
+        mass = np.bincount(
+            inverse.ravel(), weights=sample_weight[pos], minlength=locs.shape[0]
+        )
         self._nn = NearestNeighbors(n_neighbors=1, n_jobs=self.n_jobs).fit(locs)
         if X_target is None:
-            counts = mass * (X.shape[0] / sample_weight.sum())
+            counts = mass / sample_weight.sum()
         else:
             idx = self._nn.kneighbors(X_target, return_distance=False).ravel()
-            counts = np.bincount(idx, minlength=locs.shape[0]).astype(float)
-        # target rows per unit of source mass, scaled so the smoothing is in
-        # the units of a uniform cell (t / sum(s) target rows per unit)
-        t = counts.sum()
-        density = counts / mass * (sample_weight.sum() / t)
+            counts = np.bincount(idx, minlength=locs.shape[0]) / X_target.shape[0]
+        # target share over source share of each cell, so that the smoothing
+        # is in units of a uniform cell
+        density = counts / (mass / sample_weight.sum())
         self._loc_weights = density + self.laplace_smoothing
-        self.cell_counts_ = counts[inverse]
-        return self._loc_weights[inverse]
+        idx_all = self._nn.kneighbors(X, return_distance=False).ravel()
+        self.cell_counts_ = counts[idx_all] * (
+            1 if X_target is None else X_target.shape[0]
+        )
+        return self._loc_weights[idx_all]
 
     def _compute_weights(self, X, y, X_target=None):
         idx = self._nn.kneighbors(X, return_distance=False).ravel()
