@@ -1,1 +1,7 @@
-"""covariate_shift."""
+"""Covariate-shift estimators: double-weighting minimax classification."""
+
+from ._dwgcs import DoubleWeightingClassifier
+
+__all__ = [
+    "DoubleWeightingClassifier",
+]

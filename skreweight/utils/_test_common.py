@@ -51,6 +51,24 @@ def _fit_on_source_and_target():
 
 
 # ----------------------------------------------------------- covariate shift
+# Fixed bandwidth / regularisation: their cross-validated selection depends on
+# which rows are repeated, so integer sample_weight equals repeated rows only
+# for fixed values (documented in the estimators).
+INIT_PARAMS["ULSIF"] = lambda: [_shift("ULSIF", bandwidth=1.0, reg=0.1)]
+INIT_PARAMS["RuLSIF"] = lambda: [_shift("RuLSIF", bandwidth=1.0, reg=0.1)]
+INIT_PARAMS["KLIEP"] = lambda: [_shift("KLIEP", bandwidth=1.0)]
+INIT_PARAMS["KernelMeanMatching"] = lambda: [
+    _shift("KernelMeanMatching", bandwidth=1.0)
+]
+INIT_PARAMS["DoubleWeighting"] = lambda: [
+    _shift("DoubleWeighting", bandwidth=1.0, tol=1e-8, max_iter=5000)
+]
+
+
+def _shift(name, **params):
+    from .. import weighting
+
+    return getattr(weighting, name)(**params)
 
 
 # ------------------------------------------------------------ causal balancing
