@@ -9,3 +9,7 @@ __all__ = [
     "ClassifierDensityRatio",
     "GroupBalance",
 ]
+
+from ._balancing import CBPS, EntropyBalancing, PropensityWeighting  # noqa: E402
+
+__all__ += ["CBPS", "EntropyBalancing", "PropensityWeighting"]
