@@ -21,8 +21,11 @@ from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 __all__ = ["CBPS", "EntropyBalancing", "PropensityWeighting"]
 
 #: Propensity scores outside ``[POSITIVITY_THRESHOLD, 1 - POSITIVITY_THRESHOLD]``
-#: count as positivity violations.
+#: count as positivity violations; a PositivityWarning is raised when more than
+#: ``POSITIVITY_SHARE`` of the units violate it, or any propensity is 0 or 1
+#: to within 1e-6.
 POSITIVITY_THRESHOLD = 0.01
+POSITIVITY_SHARE = 0.01
 
 
 def _arm_problems(estimand, t):
@@ -98,7 +101,7 @@ def _propensity_weights(e, t, estimand):
 def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD):
     extreme = (e < threshold) | (e > 1 - threshold)
     share = float(np.mean(extreme))
-    if share > 0:
+    if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
         warnings.warn(
             f"{owner}: {100 * share:.1f}% of the units have an estimated "
             f"propensity outside [{threshold}, {1 - threshold}] (treated: "
@@ -127,8 +130,8 @@ class PropensityWeighting(_BaseCausalWeighter):
     Propensities can be clipped to ``[clip, 1 - clip]``, and units whose
     propensity falls outside ``[trim, 1 - trim]`` can be dropped (weight 0,
     Crump et al. 2009), which changes the estimand to the trimmed population.
-    A :class:`~skreweight.exceptions.PositivityWarning` is raised when
-    propensities fall outside ``[0.01, 0.99]``.
+    A :class:`~skreweight.exceptions.PositivityWarning` is raised when more
+    than 1 % of the propensities fall outside ``[0.01, 0.99]``.
 
     Read more in the :ref:`User Guide <causal_balancing>`.
 
