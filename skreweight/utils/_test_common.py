@@ -74,7 +74,12 @@ def _dummy_treatment(X):
         return np.zeros(len(X) if X is not None and X.ndim else 0)  # invalid X
     # a hash of each row's values: deterministic (repeated rows share it) but
     # unrelated to X, so the dummy arms overlap
-    h = np.sin(np.nan_to_num(X) @ (1.0 + np.arange(X.shape[1])) * 12.9898)
+    with np.errstate(all="ignore"):
+        h = np.sin(
+            np.nan_to_num(X, posinf=0.0, neginf=0.0)
+            @ (1.0 + np.arange(X.shape[1]))
+            * 12.9898
+        )
     t = ((h * 43758.5453) % 1.0 > 0.5).astype(float)
     if t.min() == t.max():
         t = (np.arange(X.shape[0]) % 2).astype(float)
@@ -113,6 +118,14 @@ def _causal_shim(name, **params):
 INIT_PARAMS["PropensityWeighting"] = lambda: [_causal_shim("PropensityWeighting")]
 INIT_PARAMS["EntropyBalancing"] = lambda: [_causal_shim("EntropyBalancing")]
 INIT_PARAMS["CBPS"] = lambda: [_causal_shim("CBPS")]
+INIT_PARAMS["IPMBalancing"] = lambda: [
+    # a tight gap so that repeated rows match integer sample_weight to 1e-3
+    _causal_shim("IPMBalancing", tol=1e-10),
+    _causal_shim("IPMBalancing", parametrization="linear", estimand="ATE"),
+    _causal_shim(
+        "IPMBalancing", discriminator="sigmoid", n_units=8, max_iter=20, random_state=0
+    ),
+]
 
 
 # ---------------------------------------------------- heterogeneous effects

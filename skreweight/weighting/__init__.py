@@ -13,3 +13,7 @@ __all__ = [
 from ._balancing import CBPS, EntropyBalancing, PropensityWeighting  # noqa: E402
 
 __all__ += ["CBPS", "EntropyBalancing", "PropensityWeighting"]
+
+from ._ipm import IPMBalancing  # noqa: E402
+
+__all__ += ["IPMBalancing"]
