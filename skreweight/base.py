@@ -269,7 +269,9 @@ class WeighterMixin:
             )
         y = column_or_1d(y, warn=True)
         if y.shape[0] != n_samples:
-            raise ValueError(f"y has {y.shape[0]} entries but X has {n_samples} rows.")
+            raise ValueError(
+                f"y has {y.shape[0]} entries but X has {n_samples} rows."
+            )
         check_classification_targets(y)
         return y
 

@@ -121,10 +121,7 @@ class WeightProduct(WeighterMixin, _BaseComposition, BaseEstimator):
         product = np.ones(X.shape[0])
         for name, weighter in self.weighters:
             fitted = clone(weighter).fit(
-                X,
-                y,
-                sample_weight=sample_weight,
-                **self._own_context(weighter, context),
+                X, y, sample_weight=sample_weight, **self._own_context(weighter, context)
             )
             self.weighters_.append((name, fitted))
             self.factors_[name] = fitted.weights_

@@ -145,7 +145,8 @@ def check_weights_sample_weight_equivalence(name, weighter):
     sw = rng.randint(1, 4, size=X.shape[0])
     rep = np.repeat(np.arange(X.shape[0]), sw)
     ctx_r = {
-        k: (v[rep] if k in ("treatment", "sample_group") else v) for k, v in ctx.items()
+        k: (v[rep] if k in ("treatment", "sample_group") else v)
+        for k, v in ctx.items()
     }
     w = _fit(weighter, X, y, ctx, sample_weight=sw.astype(float)).weights_
     wr = _fit(weighter, X[rep], y[rep], ctx_r).weights_

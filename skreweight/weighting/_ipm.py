@@ -100,7 +100,7 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     ridge = alpha * S / s
     L = 2.0 * (1.05 * op.centred_top_eigenvalue(rng=rng) + ridge.max()) + 1e-12
     m = s / S
-    y, m_prev, t_k = m.copy(), m.copy(), 1.0
+    y, t_k = m.copy(), 1.0
 
     def grad(v):
         return 2.0 * (op.matvec(v) - b + ridge * v)
@@ -126,7 +126,7 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
             m, ok = m_new, gap < 10 * tol
             break
         y = m_new + ((t_k - 1.0) / t_new) * (m_new - m)
-        m_prev, m, t_k = m, m_new, t_new
+        m, t_k = m_new, t_new
     return m, it, ok, gap
 
 
