@@ -110,9 +110,10 @@ def _with_dummy_treatment(cls):
 
 
 def _causal_shim(name, **params):
-    from .. import weighting
+    from .. import causal, weighting
 
-    return _with_dummy_treatment(getattr(weighting, name))(**params)
+    module = causal if hasattr(causal, name) else weighting
+    return _with_dummy_treatment(getattr(module, name))(**params)
 
 
 INIT_PARAMS["PropensityWeighting"] = lambda: [_causal_shim("PropensityWeighting")]
@@ -125,6 +126,10 @@ INIT_PARAMS["IPMBalancing"] = lambda: [
     _causal_shim(
         "IPMBalancing", discriminator="sigmoid", n_units=8, max_iter=20, random_state=0
     ),
+]
+INIT_PARAMS["WeightingEstimator"] = lambda: [
+    _causal_shim("WeightingEstimator"),
+    _causal_shim("WeightingEstimator", method="dr", estimand="ATE"),
 ]
 
 
