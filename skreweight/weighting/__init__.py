@@ -20,3 +20,11 @@ __all__ = [
     "RuLSIF",
     "ULSIF",
 ]
+
+from ._balancing import CBPS, EntropyBalancing, PropensityWeighting  # noqa: E402
+
+__all__ += ["CBPS", "EntropyBalancing", "PropensityWeighting"]
+
+from ._ipm import IPMBalancing  # noqa: E402
+
+__all__ += ["IPMBalancing"]
