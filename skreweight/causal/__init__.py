@@ -1,5 +1,14 @@
-"""causal."""
+"""Causal effect estimators: weighting estimators of the ATE/ATT/ATC, and CATE
+learners as weighted pseudo-outcome regression."""
 
-from ._weighting_estimator import WeightingEstimator  # noqa: E402
+from ._cross_fit import cross_fit_nuisances
+from ._pseudo_outcome import DRLearner, PseudoOutcomeRegressor, RLearner
+from ._weighting_estimator import WeightingEstimator
 
-__all__ = globals().get("__all__", []) + ["WeightingEstimator"]
+__all__ = [
+    "DRLearner",
+    "PseudoOutcomeRegressor",
+    "RLearner",
+    "WeightingEstimator",
+    "cross_fit_nuisances",
+]
