@@ -1,6 +1,13 @@
 """Simulators with known weights and loaders for the real data shipped here."""
 
 from ._base import REAL_DATASETS, load_dataset
+from ._groups import make_spurious_groups
 from ._samples_generator import biased_split, make_covariate_shift
 
-__all__ = ["REAL_DATASETS", "biased_split", "load_dataset", "make_covariate_shift"]
+__all__ = [
+    "REAL_DATASETS",
+    "biased_split",
+    "load_dataset",
+    "make_covariate_shift",
+    "make_spurious_groups",
+]

@@ -60,6 +60,15 @@ def _fit_on_source_and_target():
 
 
 # --------------------------------------------------------- group robustness
+INIT_PARAMS["GroupDROClassifier"] = lambda: [_group_dro(None), _group_dro("hedge")]
+
+
+def _group_dro(form):
+    from ..robust import GroupDROClassifier
+
+    if form is None:
+        return GroupDROClassifier(max_iter=200)
+    return GroupDROClassifier(LogisticRegression(), max_iter=3)
 
 
 # ---------------------------------------------------------- class imbalance
