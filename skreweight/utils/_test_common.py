@@ -63,6 +63,15 @@ def _fit_on_source_and_target():
 INIT_PARAMS["GroupDROClassifier"] = lambda: [_group_dro(None), _group_dro("hedge")]
 
 
+INIT_PARAMS["JTTClassifier"] = lambda: [_jtt()]
+
+
+def _jtt():
+    from ..robust import JTTClassifier
+
+    return JTTClassifier(LogisticRegression(C=0.01), upweight=5.0)
+
+
 def _group_dro(form):
     from ..robust import GroupDROClassifier
 
