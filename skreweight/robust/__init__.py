@@ -2,5 +2,18 @@
 
 from ._group_dro import GroupDROClassifier
 from ._jtt import JTTClassifier
+from ._spectral import (
+    SpectralRiskClassifier,
+    SpectralRiskRegressor,
+    spectral_risk_weights,
+    spectrum_cdf,
+)
 
-__all__ = ["GroupDROClassifier", "JTTClassifier"]
+__all__ = [
+    "GroupDROClassifier",
+    "JTTClassifier",
+    "SpectralRiskClassifier",
+    "SpectralRiskRegressor",
+    "spectral_risk_weights",
+    "spectrum_cdf",
+]
