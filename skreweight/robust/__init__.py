@@ -1,6 +1,7 @@
 """Group-robust and distributionally robust estimators."""
 
 from ._group_dro import GroupDROClassifier
+from ._gsr import GSRClassifier
 from ._jtt import JTTClassifier
 from ._spectral import (
     SpectralRiskClassifier,
@@ -10,6 +11,7 @@ from ._spectral import (
 )
 
 __all__ = [
+    "GSRClassifier",
     "GroupDROClassifier",
     "JTTClassifier",
     "SpectralRiskClassifier",
