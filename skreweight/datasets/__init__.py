@@ -3,6 +3,7 @@
 from ._base import REAL_DATASETS, load_dataset
 from ._cate import CATE_SETUPS, make_heterogeneous_effects
 from ._causal import load_lalonde, make_kang_schafer
+from ._groups import make_spurious_groups
 from ._samples_generator import biased_split, make_covariate_shift
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "make_covariate_shift",
     "make_heterogeneous_effects",
     "make_kang_schafer",
+    "make_spurious_groups",
 ]

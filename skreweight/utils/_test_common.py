@@ -223,6 +223,24 @@ def __getattr__(name):
 
 
 # --------------------------------------------------------- group robustness
+INIT_PARAMS["GroupDROClassifier"] = lambda: [_group_dro(None), _group_dro("hedge")]
+
+
+INIT_PARAMS["JTTClassifier"] = lambda: [_jtt()]
+
+
+def _jtt():
+    from ..robust import JTTClassifier
+
+    return JTTClassifier(LogisticRegression(C=0.01), upweight=5.0)
+
+
+def _group_dro(form):
+    from ..robust import GroupDROClassifier
+
+    if form is None:
+        return GroupDROClassifier(max_iter=200)
+    return GroupDROClassifier(LogisticRegression(), max_iter=3)
 
 
 # ---------------------------------------------------------- class imbalance

@@ -1,0 +1,447 @@
+"""Group distributionally robust optimisation (Sagawa et al., 2020)."""
+
+# Authors: The skreweight developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+
+from ..utils._sklearn_compat import HasMethods, Interval
+from ..utils.validation import check_sample_weight
+from ._common import (
+    LinearLoss,
+    encode_groups,
+    encode_labels,
+    group_losses,
+    linear_predict_proba,
+)
+
+__all__ = ["GroupDROClassifier"]
+
+
+def _group_jacobian(lin, X, dz, inverse, sw, size):
+    """Gradients of every group's mean loss, shape (n_groups, n_params)."""
+    scaled = dz * (sw / size[inverse])[:, None]
+    jac = np.empty((size.shape[0], lin.n_params))
+    for g in range(size.shape[0]):
+        mask = inverse == g
+        jac[g] = lin.grad(X[mask], scaled[mask])
+    return jac
+
+
+def _group_weights_from_kkt(jac, pen_grad, active):
+    """Group weights q on the simplex solving sum_g q_g grad L_g = -grad pen."""
+    q = np.zeros(jac.shape[0])
+    idx = np.flatnonzero(active)
+    if idx.shape[0] == 1:
+        q[idx] = 1.0
+        return q
+    big = 1e3 * max(1.0, np.abs(jac).max())
+    A = np.vstack([jac[idx].T, big * np.ones((1, idx.shape[0]))])
+    b = np.concatenate([-pen_grad, [big]])
+    q[idx], _ = nnls(A, b)
+    return q / q.sum()
+
+
+def solve_group_dro(
+    X,
+    y,
+    kind,
+    n_classes,
+    inverse,
+    sw,
+    size,
+    *,
+    C,
+    alpha,
+    max_iter,
+    tol,
+    fit_intercept=True,
+):
+    """Exact linear Group DRO by SLSQP on the epigraph form.
+
+    min_{theta, t} t + (alpha / 2) ||coef||^2
+    s.t. L_g(theta) + C / sqrt(n_g) <= t for every group g.
+    """
+    lin = LinearLoss(kind, X.shape[1], n_classes, fit_intercept)
+    adjust = C / np.sqrt(size)
+    p = lin.n_params
+
+    def adjusted(theta):
+        loss, dz = lin.loss_and_dscore(theta, X, y)
+        return group_losses(loss, inverse, sw, size) + adjust, dz
+
+    def objective(x):
+        pen, grad = lin.penalty(x[:p], alpha)
+        return x[p] + pen, np.append(grad, 1.0)
+
+    def cons(x):
+        return x[p] - adjusted(x[:p])[0]
+
+    def cons_jac(x):
+        _, dz = lin.loss_and_dscore(x[:p], X, y)
+        jac = _group_jacobian(lin, X, dz, inverse, sw, size)
+        return np.hstack([-jac, np.ones((jac.shape[0], 1))])
+
+    theta0 = np.zeros(p)
+    x0 = np.append(theta0, adjusted(theta0)[0].max())
+    res = minimize(
+        objective,
+        x0,
+        jac=True,
+        method="SLSQP",
+        constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}],
+        options={"maxiter": max_iter, "ftol": tol},
+    )
+    theta = res.x[:p]
+    losses, dz = adjusted(theta)
+    jac = _group_jacobian(lin, X, dz, inverse, sw, size)
+    active = losses >= losses.max() - max(1e-6, 1e-4 * abs(losses.max()))
+    q = _group_weights_from_kkt(jac, lin.penalty(theta, alpha)[1], active)
+    return lin, theta, losses, q, res
+
+
+def _estimator_has(attr):
+    def check(self):
+        if not hasattr(self, "estimator_"):
+            return self.estimator is None or hasattr(self.estimator, attr)
+        return self.estimator_ is None or hasattr(self.estimator_, attr)
+
+    return check
+
+
+class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Group distributionally robust classifier: minimise the worst group loss.
+
+    Group DRO (Sagawa et al., 2020) fits
+
+    .. math::
+
+        \\min_\\theta \\max_g \\; L_g(\\theta) + \\frac{C}{\\sqrt{n_g}}
+        + \\frac{\\alpha}{2} \\lVert w \\rVert^2,
+
+    where :math:`L_g` is the mean loss over the rows of group :math:`g`,
+    :math:`n_g` its size, :math:`C/\\sqrt{n_g}` the generalisation
+    adjustment that favours small groups, and the L2 penalty spares the
+    intercept. It comes in two forms:
+
+    - ``estimator=None``: the **exact convex problem** for a linear logistic
+      model (multinomial for more than two classes), solved in its epigraph
+      form by SLSQP with closed-form gradients. The optimal group weights
+      :math:`q` (the dual variables, on the simplex) are recovered from the
+      KKT conditions: ``sum_g q_g grad L_g + alpha w = 0``.
+    - ``estimator`` given: a **meta-estimator** for any classifier whose
+      ``fit`` takes ``sample_weight``. Each round fits a clone with row
+      weights ``n q_g / n_g``, measures every group's loss on the training
+      rows (log loss when the classifier has ``predict_proba``, else the
+      error rate), and updates ``q_g <- q_g exp(eta (L_g + C / sqrt(n_g)))``
+      (exponentiated gradient, "Hedge"). After ``max_iter`` rounds the final
+      classifier is refitted on the average of the group weights, which is
+      the minimax solution's weighting for convex losses.
+
+    ``sample_group=None`` means one group: the fit is then ordinary
+    (L2-regularised) empirical risk minimisation.
+
+    Read more in the :ref:`User Guide <group_robustness>`.
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        None for the exact linear logistic form; otherwise a classifier whose
+        ``fit`` takes ``sample_weight`` (cloned).
+    C : float, default=0.0
+        Group-size adjustment: group ``g``'s loss is increased by
+        ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
+    alpha : float, default=1e-3
+        L2 penalty ``alpha / 2 * ||coef||^2`` of the exact form (ignored by
+        the meta-estimator form, where the estimator's own regularisation
+        applies). With mean losses, ``alpha = 1 / n`` matches
+        ``LogisticRegression(C=1.0)``.
+    eta : float, default=1.0
+        Step size of the exponentiated-gradient update of the group weights
+        (meta-estimator form only).
+    max_iter : int, default=100
+        Maximum SLSQP iterations (exact form) or number of Hedge rounds
+        (meta-estimator form).
+    tol : float, default=1e-12
+        SLSQP tolerance on the objective (exact form); the Hedge rounds stop
+        early when the group weights change by less than ``tol`` in
+        L1 norm.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    groups_ : ndarray of shape (n_groups,)
+        Group labels seen in ``fit`` (``[0]`` when ``sample_group=None``).
+    group_size_ : ndarray of shape (n_groups,)
+        Sample-weighted number of rows of each group.
+    group_weights_ : ndarray of shape (n_groups,)
+        Group weights ``q`` on the simplex: the optimal dual variables (exact
+        form), or their average over the rounds (meta-estimator form).
+    group_weights_history_ : ndarray of shape (n_iter_ + 1, n_groups)
+        The group weights before each round and after the last one
+        (meta-estimator form); a single row equal to ``group_weights_`` for the
+        exact form.
+    group_losses_ : ndarray of shape (n_groups,)
+        Adjusted training loss ``L_g + C / sqrt(n_g)`` of each group for the
+        final model.
+    weights_ : ndarray of shape (n_samples,)
+        Row weights ``n q_g / n_g`` implied by ``group_weights_``; they
+        average 1 under ``sample_weight``.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients (exact form only).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (exact form only).
+    estimator_ : classifier or None
+        The classifier fitted on the final weights (meta-estimator form);
+        None for the exact form.
+    n_iter_ : int
+        SLSQP iterations or Hedge rounds run.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    JTTClassifier : Upweight the rows a first model gets wrong; no group labels.
+    skreweight.weighting.GroupBalance : Static inverse-group-size weights.
+
+    Notes
+    -----
+    The exact form's accuracy is tested against a cvxpy (exponential cone)
+    solution of the same problem. Its cost per SLSQP iteration is one pass
+    over the data plus a dense QP in ``n_features`` variables, so it suits
+    problems with up to a few hundred features; scale the features first.
+
+    References
+    ----------
+    .. [1] S. Sagawa, P. W. Koh, T. B. Hashimoto and P. Liang, "Distributionally
+       Robust Neural Networks for Group Shifts: On the Importance of
+       Regularization for Worst-Case Generalization", ICLR 2020.
+
+    Examples
+    --------
+    >>> from skreweight.datasets import make_spurious_groups
+    >>> from skreweight.robust import GroupDROClassifier
+    >>> d = make_spurious_groups(n_samples=400, random_state=0)
+    >>> clf = GroupDROClassifier().fit(d.X, d.y, sample_group=d.group)
+    >>> clf.group_weights_.round(2)
+    array([...])
+    >>> clf.predict(d.X[:3]).shape
+    (3,)
+    """
+
+    __metadata_request__fit = {"sample_group": True}
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "C": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self, estimator=None, *, C=0.0, alpha=1e-3, eta=1.0, max_iter=100, tol=1e-12
+    ):
+        self.estimator = estimator
+        self.C = C
+        self.alpha = alpha
+        self.eta = eta
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X, y, *, sample_group=None, sample_weight=None):
+        """Fit the worst-group-loss minimiser.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_group : array-like of shape (n_samples,), default=None
+            Group of each row; None means one group (plain ERM). A pandas
+            categorical declares all groups through its categories, so that a
+            group missing from a cross-validation fold raises an error.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights; integer weights are equivalent to repeated rows.
+
+        Returns
+        -------
+        self : object
+            Fitted classifier.
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        sw = check_sample_weight(sample_weight, X)
+        self.groups_, inverse, self.group_size_ = encode_groups(
+            sample_group, sw, X.shape[0], owner=type(self).__name__
+        )
+        if sample_group is not None and self.groups_.shape[0] == 1:
+            warnings.warn(
+                f"sample_group holds a single group {self.groups_.tolist()}: Group "
+                "DRO reduces to ordinary risk minimisation. Pass several groups, "
+                "or sample_group=None to say so.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.classes_, codes = encode_labels(y)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "GroupDROClassifier needs at least 2 classes in y; got one class "
+                f"{self.classes_.tolist()}."
+            )
+        if self.estimator is None:
+            self._fit_exact(X, codes, inverse, sw)
+        else:
+            self._fit_hedge(X, y, inverse, sw)
+        q_row = self.group_weights_ / self.group_size_
+        self.weights_ = sw.sum() * q_row[inverse]
+        return self
+
+    def _fit_exact(self, X, codes, inverse, sw):
+        n_classes = self.classes_.shape[0]
+        kind = "logistic" if n_classes == 2 else "multinomial"
+        lin, theta, losses, q, res = solve_group_dro(
+            X,
+            codes,
+            kind,
+            n_classes,
+            inverse,
+            sw,
+            self.group_size_,
+            C=self.C,
+            alpha=self.alpha,
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
+        if not res.success:
+            warnings.warn(
+                f"GroupDROClassifier: SLSQP did not converge ({res.message}); "
+                "increase max_iter, scale the features or raise alpha.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        coef, intercept = lin.unpack(theta)
+        self.coef_, self.intercept_ = coef.T.copy(), intercept.copy()
+        self._kind = kind
+        self.group_losses_ = losses
+        self.group_weights_ = q
+        self.group_weights_history_ = q[None, :].copy()
+        self.n_iter_ = int(res.nit)
+        self.estimator_ = None
+
+    def _group_loss(self, est, X, y, inverse, sw):
+        size = self.group_size_
+        if hasattr(est, "predict_proba"):
+            proba = est.predict_proba(X)
+            labels = est.classes_
+            pos = np.searchsorted(labels, y)
+            p = np.clip(proba[np.arange(y.shape[0]), pos], 1e-15, 1.0)
+            loss = -np.log(p)
+        else:
+            loss = (est.predict(X) != y).astype(float)
+        return group_losses(loss, inverse, sw, size) + self.C / np.sqrt(size)
+
+    def _fit_hedge(self, X, y, inverse, sw):
+        if not has_fit_parameter(self.estimator, "sample_weight"):
+            raise TypeError(
+                f"{type(self.estimator).__name__} does not accept sample_weight in "
+                "fit, so Group DRO cannot reweight it. Use an estimator that does, "
+                "or estimator=None for the exact logistic form."
+            )
+        n_groups, total = self.groups_.shape[0], sw.sum()
+        q = np.full(n_groups, 1.0 / n_groups)
+        history = [q]
+        for it in range(self.max_iter):
+            w = sw * total * (q / self.group_size_)[inverse]
+            est = clone(self.estimator).fit(X, y, sample_weight=w)
+            losses = self._group_loss(est, X, y, inverse, sw)
+            q_new = q * np.exp(self.eta * (losses - losses.max()))
+            q_new /= q_new.sum()
+            history.append(q_new)
+            done = np.abs(q_new - q).sum() <= self.tol
+            q = q_new
+            if done:
+                break
+        self.n_iter_ = it + 1
+        self.group_weights_history_ = np.asarray(history)
+        self.group_weights_ = self.group_weights_history_[:-1].mean(axis=0)
+        w = sw * total * (self.group_weights_ / self.group_size_)[inverse]
+        self.estimator_ = clone(self.estimator).fit(X, y, sample_weight=w)
+        self.group_losses_ = self._group_loss(self.estimator_, X, y, inverse, sw)
+
+    def _check_predict(self, X):
+        check_is_fitted(self, "group_weights_")
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Linear scores (exact form) or the estimator's decision function.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        X = self._check_predict(X)
+        if self.estimator_ is not None:
+            return self.estimator_.decision_function(X)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if self._kind == "logistic" else scores
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict(X)
+        if self.estimator_ is not None:
+            return self.estimator_.predict_proba(X)
+        scores = X @ self.coef_.T + self.intercept_
+        return linear_predict_proba(scores, self._kind)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_predict(X)
+        if self.estimator_ is not None:
+            return self.estimator_.predict(X)
+        scores = X @ self.coef_.T + self.intercept_
+        if self._kind == "logistic":
+            return self.classes_[(scores[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
