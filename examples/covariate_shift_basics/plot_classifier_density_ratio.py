@@ -22,7 +22,6 @@ reweighting cannot help: a well-specified model.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # A real data set with a covariate shift

@@ -13,7 +13,6 @@ accuracy on the common ones.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # An imbalanced data set

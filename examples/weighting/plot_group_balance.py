@@ -15,7 +15,6 @@ balancing.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # Data: groups of different sizes and base rates
