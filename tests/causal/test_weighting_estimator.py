@@ -197,3 +197,22 @@ def test_confidence_interval_coverage_monte_carlo():
         hits += low <= 1.0 <= high
     coverage = hits / 500
     assert 0.93 <= coverage <= 0.97, coverage
+
+
+# ----------------------------------------------------------------- plots
+def test_love_and_overlap_plots():
+    pytest.importorskip("matplotlib")
+    from skreweight.causal import love_plot, overlap_plot
+
+    X, y, t = _linear_sim(200, 0)
+    w = EntropyBalancing().fit(X, treatment=t).weights_
+    ax = love_plot(X, t, {"EB": w, "uniform": np.ones_like(w)}, threshold=0.1)
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["x0", "x1", "x2"]
+    # EB balances exactly: its points sit at 0
+    eb = ax.collections[1].get_offsets()[:, 0]
+    assert_allclose(eb, 0.0, atol=1e-6)
+    pw = PropensityWeighting().fit(X, treatment=t)
+    ax = overlap_plot(pw.propensity_, t)
+    assert len(ax.patches) > 0
+    with pytest.raises(ValueError, match="two values"):
+        overlap_plot(pw.propensity_, np.zeros_like(t))
