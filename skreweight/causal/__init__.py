@@ -2,6 +2,7 @@
 learners as weighted pseudo-outcome regression."""
 
 from ._cross_fit import cross_fit_nuisances
+from ._plot import love_plot, overlap_plot
 from ._pseudo_outcome import DRLearner, PseudoOutcomeRegressor, RLearner
 from ._weighting_estimator import WeightingEstimator
 
@@ -11,4 +12,6 @@ __all__ = [
     "RLearner",
     "WeightingEstimator",
     "cross_fit_nuisances",
+    "love_plot",
+    "overlap_plot",
 ]

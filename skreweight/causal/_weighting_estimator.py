@@ -5,7 +5,7 @@
 
 import logging
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -209,7 +209,8 @@ class WeightingEstimator(BaseEstimator):
         weighter = EntropyBalancing() if self.weighter is None else self.weighter
         if not is_weighter(weighter):
             raise TypeError(
-                f"weighter must be a skreweight weighter; got {type(weighter).__name__}."
+                "weighter must be a skreweight weighter; got "
+                f"{type(weighter).__name__}."
             )
         weighter = clone(weighter)
         params = weighter.get_params(deep=False)

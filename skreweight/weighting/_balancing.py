@@ -139,8 +139,8 @@ class PropensityWeighting(_BaseCausalWeighter):
     ----------
     estimator : classifier, default=None
         Probabilistic classifier with ``predict_proba`` that accepts
-        ``sample_weight``; ``LogisticRegression(C=1e6)`` (nearly unpenalised)
-        when None.
+        ``sample_weight``. When None, ``LogisticRegression(C=1e6)`` (nearly
+        unpenalised) on standardised covariates.
     estimand : {"ATE", "ATT", "ATC", "ATO"}, default="ATE"
         Population the weights target.
     clip : float in [0, 0.5), default=0.0
@@ -222,6 +222,8 @@ class PropensityWeighting(_BaseCausalWeighter):
                 f"{type(est).__name__} does not accept sample_weight; the "
                 "propensity model needs it. Use a classifier that does."
             )
+        if self.estimator is None:  # standardise for the default logistic model
+            X = self._design(X, sample_weight)
         self.estimator_ = est.fit(X, treatment, sample_weight=sample_weight)
         self.propensity_ = self._propensity(X, clip=False)
         self.positivity_violation_share_ = _warn_positivity(
@@ -243,6 +245,8 @@ class PropensityWeighting(_BaseCausalWeighter):
         return np.where(np.isfinite(w), w, np.finfo(np.float64).max / 1e10)
 
     def _compute_weights(self, X, y, treatment=None):
+        if self.estimator is None:
+            X = self._transform(X)
         return self._raw_weights(X, treatment)
 
 

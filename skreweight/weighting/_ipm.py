@@ -42,8 +42,13 @@ def _gaussian_kernel(A, B, bandwidths):
 class _KernelOperator:
     """Quadratic form ``m' K m`` of an arm, exact or by random Fourier features."""
 
-    def __init__(self, Xg, Xt, st, bandwidths, n_components, rng):
-        if n_components is None:
+    def __init__(self, Xg, Xt, st, bandwidths, n_components, rng, blocks=None):
+        self.ktt = None
+        if blocks is not None:  # slices of one precomputed Gram matrix
+            self.K, Kgt, Ktt = blocks
+            q = st / st.sum()
+            self.b, self.ktt, self.F = Kgt @ q, float(q @ Ktt @ q), None
+        elif n_components is None:
             self.K = _gaussian_kernel(Xg, Xg, bandwidths)
             self.b = _gaussian_kernel(Xg, Xt, bandwidths) @ (st / st.sum())
             self.F = None
@@ -100,7 +105,6 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     ridge = alpha * S / s
     L = 2.0 * (1.05 * op.centred_top_eigenvalue(rng=rng) + ridge.max()) + 1e-12
     m = s / S
-    y, t_k = m.copy(), 1.0
 
     def grad(v):
         return 2.0 * (op.matvec(v) - b + ridge * v)
@@ -108,25 +112,31 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     def value(v, g):
         return float(v @ (0.5 * g - b))  # = v'Kv + ridge term - 2 b'v, up to /2
 
+    # the gradient is affine, so the gradient at the extrapolated point is the
+    # same combination of the gradients at the iterates: one product with K
+    # per iteration
+    g_m = grad(m)
+    y, g_y, t_k = m.copy(), g_m.copy(), 1.0
     gap, ok = np.inf, False
     it = 0
     for it in range(1, max_iter + 1):
-        gy = grad(y)
-        m_new = _project_simplex(y - gy / L)
+        m_new = _project_simplex(y - g_y / L)
         g_new = grad(m_new)
         gap = float(g_new @ m_new - g_new.min())
         if gap < tol:
             m, ok = m_new, True
             break
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_k**2))
-        if t_k > 1.0 and value(m_new, g_new) > value(m, grad(m)):
-            y, t_k = m.copy(), 1.0  # adaptive restart
+        if t_k > 1.0 and value(m_new, g_new) > value(m, g_m):
+            y, g_y, t_k = m.copy(), g_m.copy(), 1.0  # adaptive restart
             continue
         if np.max(np.abs(m_new - m)) < 1e-16:  # stalled at machine precision
             m, ok = m_new, gap < 10 * tol
             break
-        y = m_new + ((t_k - 1.0) / t_new) * (m_new - m)
-        m, t_k = m_new, t_new
+        beta = (t_k - 1.0) / t_new
+        y = m_new + beta * (m_new - m)
+        g_y = (1.0 + beta) * g_new - beta * g_m
+        m, g_m, t_k = m_new, g_new, t_new
     return m, it, ok, gap
 
 
@@ -321,17 +331,26 @@ class IPMBalancing(_BaseCausalWeighter):
         raw = np.ones(X.shape[0])
         self._linear, ipms, coefs = [], [], []
         self.n_iter_, self.converged_ = 0, True
+        self._gram = None
+        if (
+            self.discriminator == "mmd"
+            and self.n_components is None
+            and 0 < np.sum(sw > 0) <= 4000
+        ):
+            Zp = Z[sw > 0]
+            self._gram = _gaussian_kernel(Zp, Zp, self._bandwidths())
         for arm, target in _arm_problems(self.estimand, t):
             rows = arm & (sw > 0)
             Zg, sg = Z[rows], sw[rows]
             Zt, st = Z[target & (sw > 0)], sw[target & (sw > 0)]
             n_all = float(sw.sum())
             ate = self.estimand == "ATE"
+            blocks = self._gram_blocks(Z, sw, arm, target)
             if self.discriminator == "mmd" and self.parametrization == "nonparametric":
-                m, n_iter, ok, ipm = self._fit_mmd_qp(Zg, sg, Zt, st, rng)
+                m, n_iter, ok, ipm = self._fit_mmd_qp(Zg, sg, Zt, st, rng, blocks)
             elif self.discriminator == "mmd":
                 m, n_iter, ok, ipm, theta = self._fit_mmd_linear(
-                    Zg, sg, Zt, st, rng, n_all if ate else None
+                    Zg, sg, Zt, st, rng, n_all if ate else None, blocks
                 )
             else:
                 m, n_iter, ok, ipm, theta = self._fit_sigmoid(
@@ -348,6 +367,7 @@ class IPMBalancing(_BaseCausalWeighter):
             ipms.append(ipm)
             self.n_iter_ = max(self.n_iter_, n_iter)
             self.converged_ &= ok
+        self._gram = None  # do not keep an n x n matrix on the estimator
         self.ipm_ = np.asarray(ipms)
         if coefs:
             self.coef_ = np.vstack(coefs)
@@ -362,14 +382,27 @@ class IPMBalancing(_BaseCausalWeighter):
         return raw
 
     # -- MMD, nonparametric: exact QP ---------------------------------------
-    def _operator(self, Zg, Zt, st, rng):
+    def _operator(self, Zg, Zt, st, rng, blocks=None):
         n_comp = self.n_components
         if n_comp is None and Zg.shape[0] > 4000:
             n_comp = 1000
-        return _KernelOperator(Zg, Zt, st, self._bandwidths(), n_comp, rng)
+        if n_comp is not None:
+            blocks = None
+        return _KernelOperator(Zg, Zt, st, self._bandwidths(), n_comp, rng, blocks)
 
-    def _fit_mmd_qp(self, Zg, sg, Zt, st, rng):
-        op = self._operator(Zg, Zt, st, rng)
+    def _gram_blocks(self, Z, sw, arm, target):
+        """Slices of one Gram matrix of all rows, when it is small enough."""
+        if self.n_components is not None or self._gram is None:
+            return None
+        pos = np.flatnonzero(sw > 0)
+        where = np.full(sw.shape[0], -1)
+        where[pos] = np.arange(pos.shape[0])
+        g, t = where[arm & (sw > 0)], where[target & (sw > 0)]
+        K = self._gram
+        return K[np.ix_(g, g)], K[np.ix_(g, t)], K[np.ix_(t, t)]
+
+    def _fit_mmd_qp(self, Zg, sg, Zt, st, rng, blocks=None):
+        op = self._operator(Zg, Zt, st, rng, blocks)
         m, n_iter, ok, gap = _mmd_simplex_qp(
             op, sg, self.alpha, tol=self.tol, max_iter=self.max_iter, rng=rng
         )
@@ -380,7 +413,9 @@ class IPMBalancing(_BaseCausalWeighter):
     def _mmd(self, op, m, Zt, st):
         q = st / st.sum()
         if op.F is None:
-            ktt = float(q @ _gaussian_kernel(Zt, Zt, self._bandwidths()) @ q)
+            ktt = op.ktt
+            if ktt is None:
+                ktt = float(q @ _gaussian_kernel(Zt, Zt, self._bandwidths()) @ q)
             val = float(m @ op.matvec(m)) - 2 * float(op.linear() @ m) + ktt
         else:
             val = float(np.sum((op.F.T @ m - op.mu) ** 2))
@@ -409,8 +444,8 @@ class IPMBalancing(_BaseCausalWeighter):
         theta, shift, logz, base, c = state
         return base + c * np.exp(np.minimum(Z @ theta - shift - logz, 300.0))
 
-    def _fit_mmd_linear(self, Zg, sg, Zt, st, rng, n_all):
-        op = self._operator(Zg, Zt, st, rng)
+    def _fit_mmd_linear(self, Zg, sg, Zt, st, rng, n_all, blocks=None):
+        op = self._operator(Zg, Zt, st, rng, blocks)
         b = op.linear()
 
         def fun(theta):

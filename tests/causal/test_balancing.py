@@ -161,7 +161,7 @@ def test_cbps_over_identified_between_mle_and_balance():
 def test_propensity_weights_closed_form(ks, estimand):
     t = ks.treatment
     pw = PropensityWeighting(estimand=estimand).fit(ks.X, treatment=t)
-    e = pw.estimator_.predict_proba(ks.X)[:, 1]
+    e = pw.propensity_
     raw = {
         "ATE": np.where(t == 1, 1 / e, 1 / (1 - e)),
         "ATT": np.where(t == 1, 1, e / (1 - e)),
