@@ -175,21 +175,21 @@ for _name in ("PseudoOutcomeRegressor", "RLearner", "DRLearner"):
     EXPECTED_FAILED_CHECKS[f"_{_name}WithTreatment"] = _CATE_XFAIL
 
 
-def _dummy_treatment(X):
+def _cate_dummy_treatment(X):
     return (np.arange(_num_samples(X)) % 2).astype(np.float64)
 
 
-def _with_dummy_treatment(cls):
+def _with_cate_dummy_treatment(cls):
     """Test-only subclass of ``cls`` that invents ``treatment`` when missing."""
 
     def fit(self, X, y, *, treatment=None, sample_weight=None):
         if treatment is None:
-            treatment = _dummy_treatment(X)
+            treatment = _cate_dummy_treatment(X)
         return cls.fit(self, X, y, treatment=treatment, sample_weight=sample_weight)
 
     def score(self, X, y, *, treatment=None, sample_weight=None):
         if treatment is None:
-            treatment = _dummy_treatment(X)
+            treatment = _cate_dummy_treatment(X)
         return cls.score(self, X, y, treatment=treatment, sample_weight=sample_weight)
 
     fit.__doc__, score.__doc__ = cls.fit.__doc__, cls.score.__doc__
@@ -216,7 +216,7 @@ def __getattr__(name):
         if name == f"_{base}WithTreatment":
             from .. import causal
 
-            shim = _with_dummy_treatment(getattr(causal, base))
+            shim = _with_cate_dummy_treatment(getattr(causal, base))
             globals()[name] = shim
             return shim
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
