@@ -21,7 +21,12 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import (
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
 
 from ..base import _CONTEXT_KEYS
 from ..utils._sklearn_compat import HasMethods
@@ -122,9 +127,12 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
                 f"Expected a 2D array for X, got {X_fit.ndim}D; reshape it with "
                 "X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one row."
             )
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = column_or_1d(y, warn=True)
         sw = check_sample_weight(sample_weight, X_fit)
         estimator = clone(self._get_estimator())
         if not _accepts_sample_weight(estimator):
