@@ -206,7 +206,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         Add a constant feature to ``psi``. The paper and MRCpy use ``False``
         on standardised data.
     approximation : {"auto", "exact", "nystroem"}, default="auto"
-        Kernel representation of DW-KMM (Nystroem above 5,000 pooled rows).
+        Kernel representation of DW-KMM (Nystroem above 2,000 pooled rows).
     n_components : int, default=500
         Number of Nystroem landmarks.
     max_iter : int, default=1000

@@ -15,6 +15,7 @@ from ..base import WeighterMixin
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._kernels import (
     KernelOperator,
+    SourceBlockOperator,
     kernel_smooth,
     match_rows,
     resolve_bandwidth,
@@ -253,7 +254,7 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     (``1/n``, or proportional to ``sample_weight``) and ``t`` target rows.
     The QP is solved by an accelerated projected gradient method with an exact
     projection onto the box and the slab, not by a generic QP solver: each
-    iteration is one kernel-vector product. Above ``5,000`` pooled rows
+    iteration is one kernel-vector product. Above ``2,000`` pooled rows
     (``approximation="auto"``) the Gram matrix is replaced by a Nystroem factor
     with ``n_components`` landmarks, so memory stays ``O(n r)``.
 
@@ -275,7 +276,7 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         Slack on the mean weight; ``1 - 1/sqrt(n)`` when None (Huang et al.).
     approximation : {"auto", "exact", "nystroem"}, default="auto"
         Dense Gram matrix (``"exact"``), Nystroem factor, or exact up to
-        5,000 pooled rows and Nystroem above. Exact above 20,000 rows raises a
+        2,000 pooled rows and Nystroem above. Exact above 20,000 rows raises a
         ``MemoryError`` that points to ``"nystroem"``.
     n_components : int, default=500
         Number of Nystroem landmarks.
@@ -389,9 +390,22 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
             self.uncovered_target_share_ = 0.0
             self._beta_fit = None
             return np.ones(X.shape[0])
-        op = self._setup_kernel(X, X_target)
         p = sample_weight / sample_weight.sum()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
+        self.bandwidth_ = resolve_bandwidth(
+            self.bandwidth, np.vstack([X, X_target]), self.random_state
+        )
+        op = SourceBlockOperator(
+            X,
+            X_target,
+            q,
+            self.bandwidth_,
+            approximation=self.approximation,
+            n_components=self.n_components,
+            random_state=self.random_state,
+            p=p,
+        )
+        self.approximation_ = op.approximation
         n_eff = sample_weight.sum()
         eps = 1.0 - 1.0 / np.sqrt(n_eff) if self.eps is None else self.eps
         beta, _, objective, n_iter, converged = _solve_matching(
