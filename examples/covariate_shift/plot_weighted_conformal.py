@@ -28,10 +28,10 @@ def draw(rng, n, shift):
 
 
 # %%
-# Coverage over 50 replications
+# Coverage over 30 replications
 # -----------------------------
 cov_w, cov_u = [], []
-for rep in range(50):
+for rep in range(30):
     rng = np.random.RandomState(rep)
     X, y = draw(rng, 300, 0.0)
     Xt, yt = draw(rng, 200, 1.0)
