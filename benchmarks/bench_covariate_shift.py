@@ -79,7 +79,9 @@ def make_splits():
 
     SPLITS.mkdir(exist_ok=True)
     for name in ERROR_SETS + list(TIMING_SETS):
-        X, y = load_dataset(name[:5] if name.startswith("adult") else name, return_X_y=True)
+        X, y = load_dataset(
+            name[:5] if name.startswith("adult") else name, return_X_y=True
+        )
         keep = ~np.isnan(X).any(axis=1)
         X, y = X[keep], y[keep]
         n = TIMING_SETS.get(name)
@@ -136,6 +138,9 @@ def _methods_skreweight():
         "DWGCS D=4": dwgcs(D=4.0),
         "DWGCS D=auto": dwgcs(D="auto"),
         "KMM + LR": weighted(KernelMeanMatching(random_state=0)),
+        "KMM (exact kernel) + LR": weighted(
+            KernelMeanMatching(approximation="exact", random_state=0)
+        ),
         "KLIEP + LR": weighted(KLIEP(random_state=0)),
         "uLSIF + LR": weighted(ULSIF(random_state=0)),
         "NN ratio + LR": weighted(NearestNeighborsDensityRatio()),
@@ -176,12 +181,12 @@ def _methods_mrcpy():
 
 def _methods_skada():
     import skada
-    from sklearn.linear_model import LogisticRegression
     from skada import (
         DiscriminatorReweightAdapter,
         KLIEPReweightAdapter,
         KMMReweightAdapter,
     )
+    from sklearn.linear_model import LogisticRegression
 
     def weighted(make):
         def fit_predict(Xs, ys, Xt):
@@ -203,9 +208,13 @@ def _methods_skada():
     return skada.__version__, {
         "skada KMM + LR": weighted(lambda Xs, Xt: KMMReweightAdapter()),
         "skada KLIEP + LR": weighted(
-            lambda Xs, Xt: KLIEPReweightAdapter(gamma=median_gammas(Xs, Xt), random_state=0)
+            lambda Xs, Xt: KLIEPReweightAdapter(
+                gamma=median_gammas(Xs, Xt), random_state=0
+            )
         ),
-        "skada discriminator + LR": weighted(lambda Xs, Xt: DiscriminatorReweightAdapter()),
+        "skada discriminator + LR": weighted(
+            lambda Xs, Xt: DiscriminatorReweightAdapter()
+        ),
     }
 
 
@@ -223,6 +232,8 @@ def run(impl, only=None):
         for task, name in tasks:
             if name == "adult2000" and "KMM" not in method:
                 continue
+            if "exact kernel" in method and name != "adult2000":
+                continue
             for seed in SEEDS:
                 Xs, ys, Xt, yt = _load_split(name, seed)
                 try:
@@ -235,16 +246,29 @@ def run(impl, only=None):
                         pred = fit_predict(Xs, ys, Xt)
                         dt = time.perf_counter() - t0
                     _record(
-                        impl, task, name, seed, method,
-                        error=float(np.mean(pred != yt)), fit_time=dt,
-                        n_source=len(Xs), n_target=len(Xt), status="ok",
+                        impl,
+                        task,
+                        name,
+                        seed,
+                        method,
+                        error=float(np.mean(pred != yt)),
+                        fit_time=dt,
+                        n_source=len(Xs),
+                        n_target=len(Xt),
+                        status="ok",
                         version=version,
                     )
                 except Exception as exc:  # keep failed records
                     _record(
-                        impl, task, name, seed, method, status="error",
+                        impl,
+                        task,
+                        name,
+                        seed,
+                        method,
+                        status="error",
                         error_message=f"{type(exc).__name__}: {exc}"[:300],
-                        trace=traceback.format_exc()[-600:], version=version,
+                        trace=traceback.format_exc()[-600:],
+                        version=version,
                     )
 
 
@@ -277,11 +301,19 @@ def scale(weighter, n):
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     w, r = est.weights_, d.ratio_source
     _record(
-        "skreweight", "scale", "make_covariate_shift(d=5)", 0, weighter,
-        n_source=n, n_target=n, fit_time=dt,
-        peak_rss_mb=rss1 / 1024, delta_rss_mb=(rss1 - rss0) / 1024,
+        "skreweight",
+        "scale",
+        "make_covariate_shift(d=5)",
+        0,
+        weighter,
+        n_source=n,
+        n_target=n,
+        fit_time=dt,
+        peak_rss_mb=rss1 / 1024,
+        delta_rss_mb=(rss1 - rss0) / 1024,
         corr_true_ratio=float(np.corrcoef(w, r)[0, 1]),
-        approximation=getattr(est, "approximation_", None), status="ok",
+        approximation=getattr(est, "approximation_", None),
+        status="ok",
     )
 
 
@@ -309,7 +341,9 @@ def summary():
             times += [r["fit_time"] for r in rs]
             cells.append(f"{np.mean(e):.3f}" if e else "-")
         lines.append(
-            f"| {m} | " + " | ".join(cells) + f" | {np.mean(errs):.3f} | {med(times):.3f} |"
+            f"| {m} | "
+            + " | ".join(cells)
+            + f" | {np.mean(errs):.3f} | {med(times):.3f} |"
         )
     for d in TIMING_SETS:
         lines += ["", f"**{d}** (n_source = n_target = {TIMING_SETS[d]}, 5 seeds)", ""]
@@ -320,18 +354,65 @@ def summary():
                 f"| {m} | {np.mean([r['error'] for r in rs]):.3f} | "
                 f"{med([r['fit_time'] for r in rs]):.3f} |"
             )
+    pairs = [
+        ("DWGCS D=4", "MRCpy DWGCS D=4"),
+        ("DWGCS D=4 no-intercept (paper map)", "MRCpy DWGCS D=4"),
+        ("DWGCS D=auto", "MRCpy DWGCS D=4"),
+        ("LR (unweighted)", "MRCpy CMRC"),
+        ("KMM + LR", "skada KMM + LR"),
+        ("KLIEP + LR", "skada KLIEP + LR"),
+    ]
+    lines += [
+        "",
+        "Paired comparison on the (dataset, seed) splits where both ran:",
+        "",
+        "| ours | peer | tasks | pairs | error ours | error peer | "
+        "median time ratio peer/ours |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mine, peer in pairs:
+        for task_sets in (ERROR_SETS, ["adult1000"], ["adult2000"]):
+            a = {
+                (r["dataset"], r["seed"]): r
+                for r in ok
+                if r["method"] == mine and r["dataset"] in task_sets
+            }
+            b = {
+                (r["dataset"], r["seed"]): r
+                for r in ok
+                if r["method"] == peer and r["dataset"] in task_sets
+            }
+            keys = sorted(set(a) & set(b))
+            if not keys:
+                continue
+            ratio = med([b[k]["fit_time"] / a[k]["fit_time"] for k in keys])
+            label = task_sets[0] if len(task_sets) == 1 else "UCI x5"
+            lines.append(
+                f"| {mine} | {peer} | {label} "
+                f"| {len(keys)} | {np.mean([a[k]['error'] for k in keys]):.3f} | "
+                f"{np.mean([b[k]['error'] for k in keys]):.3f} | {ratio:.1f} |"
+            )
     sc = [r for r in ok if r["task"] == "scale"]
     if sc:
-        lines += ["", "| weighter | n (each side) | fit (s) | peak RSS (MB) | corr. with true ratio | kernel |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| weighter | n (each side) | fit (s) | peak RSS (MB) | "
+            "corr. with true ratio | kernel |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in sorted(sc, key=lambda r: (r["method"], r["n_source"])):
             lines.append(
                 f"| {r['method']} | {r['n_source']} | {r['fit_time']:.2f} | "
-                f"{r['peak_rss_mb']:.0f} | {r['corr_true_ratio']:.3f} | {r['approximation']} |"
+                f"{r['peak_rss_mb']:.0f} | {r['corr_true_ratio']:.3f} | "
+                f"{r['approximation']} |"
             )
     if bad:
         lines += ["", "Failed records:", ""]
         for r in bad:
-            lines.append(f"- {r['impl']} {r['method']} {r['dataset']} seed {r['seed']}: {r['error_message']}")
+            lines.append(
+                f"- {r['impl']} {r['method']} {r['dataset']} seed {r['seed']}: "
+                f"{r['error_message']}"
+            )
     print("\n".join(lines))
     return "\n".join(lines)
 
