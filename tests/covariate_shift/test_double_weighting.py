@@ -177,3 +177,23 @@ def test_one_class_is_rejected(data):
         DoubleWeightingClassifier().fit(
             data.X_source, np.zeros(120), X_target=data.X_target
         )
+
+
+def test_one_target_row():
+    d = make_covariate_shift(n_source=50, n_target=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the weights concentrate, as they should
+        clf = DoubleWeightingClassifier().fit(
+            d.X_source, d.y_source, X_target=d.X_target
+        )
+    assert clf.alpha_.shape == (1,)
+    assert_allclose(clf.predict_proba(d.X_target).sum(), 1.0)
+
+
+def test_target_outside_support_warns():
+    rng = np.random.RandomState(0)
+    X, Xt = rng.normal(size=(80, 2)), rng.normal(size=(60, 2)) + [8.0, 0.0]
+    from skreweight.exceptions import WeightDegeneracyWarning
+
+    with pytest.warns(WeightDegeneracyWarning, match="target rows lie where"):
+        DoubleWeighting(bandwidth=1.0).fit(X, X_target=Xt)
