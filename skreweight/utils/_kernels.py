@@ -198,10 +198,7 @@ class SourceBlockOperator:
 
     KMM only needs the source block ``K_ss``, the vector ``K_st q`` and the
     constant ``q K_tt q``: the dense path stores ``n^2`` numbers instead of
-    ``(n + t)^2`` and each product reads four times less memory. It mimics
-    :class:`KernelOperator` for pooled vectors ``v = [a, -c q]`` (the only
-    ones the KMM solver forms): ``v . matvec(v)`` is the full quadratic form
-    and the source part of ``matvec(v)`` is exact.
+    ``(n + t)^2`` and each product reads four times less memory.
     """
 
     def __init__(
@@ -240,21 +237,12 @@ class SourceBlockOperator:
             self.kss_p = F.f(Fs_p, src)
         self.n = n
 
-    def _kss(self, a):
+    def kss(self, a):
+        """``K_ss @ a``."""
         if self.K is not None:
             return self.K @ a
         src = slice(0, self.n)
         return self.F.f(self.F.ft(a, src), src)
-
-    def matvec(self, v):
-        a, vt = v[: self.n], v[self.n :]
-        c = -float(vt @ self.q) / float(self.q @ self.q)
-        ks = self._kss(a) - c * self.kst_q
-        kt = np.zeros_like(vt)
-        nt = float(vt @ vt)
-        if nt > 0:
-            kt = vt * ((-c * float(a @ self.kst_q) + c * c * self.c_tt) / nt)
-        return np.r_[ks, kt]
 
     def coverage(self):
         """Share of target rows whose source kernel density is below 1 % of
