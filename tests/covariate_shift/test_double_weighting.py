@@ -14,6 +14,7 @@ from skreweight.covariate_shift import DoubleWeightingClassifier
 from skreweight.covariate_shift._dwgcs import (
     D_GRID,
     _lambda_lp,
+    _mrc_log,
     _mrc_lp,
     _psi,
     _tau,
@@ -197,3 +198,33 @@ def test_target_outside_support_warns():
 
     with pytest.warns(WeightDegeneracyWarning, match="target rows lie where"):
         DoubleWeighting(bandwidth=1.0).fit(X, X_target=Xt)
+
+
+def test_log_loss_matches_cvxpy():
+    rng = np.random.RandomState(0)
+    t, d, K = 40, 2, 3
+    Psi_t = _psi(rng.normal(size=(t, d)), True)
+    X = rng.normal(size=(60, d))
+    y = rng.randint(K, size=60)
+    alpha, q = rng.uniform(0.3, 1, size=t), np.full(t, 1 / t)
+    tau = _tau(_psi(X, True), y, np.full(60, 1 / 60), np.ones(60), K)
+    lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+    _, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
+    assert ok
+    dp = Psi_t.shape[1]
+    mu = cp.Variable(K * dp)
+    Pa = alpha[:, None] * Psi_t
+    scores = cp.vstack([Pa @ mu[k * dp : (k + 1) * dp] for k in range(K)])
+    obj = -tau @ mu + lam @ cp.abs(mu) + q @ cp.log_sum_exp(scores, axis=0)
+    prob = cp.Problem(cp.Minimize(obj))
+    prob.solve(solver="CLARABEL")
+    assert_allclose(risk, prob.value, atol=1e-5)
+
+
+def test_log_loss_classifier(data):
+    clf = DoubleWeightingClassifier(loss="log", bandwidth=1.0).fit(
+        data.X_source, data.y_source, X_target=data.X_target
+    )
+    proba = clf.predict_proba(data.X_target)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(clf.classes_[proba.argmax(1)] == clf.predict(data.X_target))
