@@ -73,7 +73,7 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     ``alpha_`` keep the paper's scale, ``alpha_`` for the target rows.
     Solved by the accelerated projected-gradient method of
     :class:`KernelMeanMatching`, with an exact projection onto the box, the
-    ball and the slab; Nystroem above 5,000 pooled rows.
+    ball and the slab; Nystroem above 2,000 pooled rows.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
@@ -89,7 +89,7 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     eps : float, default=None
         Slack between the mean weights; ``1 - 1/sqrt(n)`` when None.
     approximation : {"auto", "exact", "nystroem"}, default="auto"
-        Dense kernel, Nystroem factor, or exact up to 5,000 pooled rows.
+        Dense kernel, Nystroem factor, or exact up to 2,000 pooled rows.
     n_components : int, default=500
         Number of Nystroem landmarks.
     max_iter : int, default=1000

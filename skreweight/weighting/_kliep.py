@@ -19,6 +19,10 @@ __all__ = ["KLIEP"]
 
 _BANDWIDTH_FACTORS = 2.0 ** np.arange(-2, 3)
 
+#: Likelihood cross-validation uses at most this many target rows (drawn at
+#: random); the final fit uses all of them.
+MAX_CV_ROWS = 5000
+
 
 def _kliep_solve(A, b, max_iter, tol):
     """Maximise ``sum_j log (A a)_j`` s.t. ``b . a = 1``, ``a >= 0``.
@@ -75,7 +79,8 @@ class KLIEP(WeighterMixin, BaseEstimator):
     ``w * p_source`` under the normalisation ``mean_source w = 1``
     (Sugiyama et al. 2008). The bandwidth is chosen by likelihood
     cross-validation (LCV): ``n_folds`` folds of the *target* rows, each scored by
-    the mean held-out ``log w``. The concave program is solved by the EM
+    the mean held-out ``log w`` (at most 5,000 target rows take part in the
+    cross-validation; the final fit uses all). The concave program is solved by the EM
     fixed point of mixture-proportion estimation (no step size to tune). The
     model extends to new rows.
 
@@ -207,12 +212,13 @@ class KLIEP(WeighterMixin, BaseEstimator):
                     f"the target rows, which needs at least 2 of them (got {m}). "
                     "Pass a fixed bandwidth."
                 )
-            folds = np.array_split(rng.permutation(m), min(self.n_folds, m))
+            rows = rng.permutation(m)[:MAX_CV_ROWS]
+            folds = np.array_split(rows, min(self.n_folds, rows.shape[0]))
             scores = []
             for s in sigmas:
                 fold_scores = []
                 for held in folds:
-                    train = np.setdiff1d(np.arange(m), held)
+                    train = np.setdiff1d(rows, held)
                     a, _, _ = self._solve(X, p, X_target[train], s)
                     r = rbf(X_target[held], self.centers_, s) @ a
                     fold_scores.append(np.mean(np.log(np.maximum(r, 1e-300))))

@@ -15,6 +15,7 @@ from ..base import WeighterMixin
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._kernels import (
     KernelOperator,
+    SourceBlockOperator,
     kernel_smooth,
     match_rows,
     resolve_bandwidth,
@@ -48,7 +49,7 @@ def _project_alpha(b, radius):
     num = radius**2 - k
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.sqrt(np.where(num > 0, num, np.nan) / tail)
-        lower = np.r_[0.0, 1.0 / pos[:-1]]
+        lower = np.concatenate(([0.0], 1.0 / pos[:-1]))
         upper = 1.0 / pos
     ok = (num > 0) & (s >= lower * (1 - 1e-12)) & (s <= upper * (1 + 1e-12))
     idx = np.flatnonzero(ok)
@@ -146,7 +147,7 @@ def _solve_matching(
     lip = 1.1 * max(lip, 1e-300)
 
     beta, alpha = _project(np.ones(n), np.ones(t), p, q, upper, eps, radius, free_alpha)
-    x = np.r_[beta, alpha]
+    x = np.concatenate((beta, alpha))
     y, momentum = x.copy(), 1.0
     history, f0, converged = [], None, False
     for it in range(1, max_iter + 1):
@@ -171,7 +172,7 @@ def _solve_matching(
             free_alpha,
             metric,
         )
-        x_new = np.r_[beta, alpha]
+        x_new = np.concatenate((beta, alpha))
         if np.dot(full_metric * (y - x_new), x_new - x) > 0:  # restart the momentum
             momentum = 1.0
         m_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
@@ -182,6 +183,76 @@ def _solve_matching(
     v = scale * x
     objective = float(v @ op.matvec(v))
     return x[:n], x[n:], max(objective, 0.0), it, converged
+
+
+def _solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, window=10, verbose=0):
+    """Kernel mean matching with fixed target weights: the lean solver.
+
+    The same accelerated projected gradient as :func:`_solve_matching`, on
+    ``beta`` alone, with the source block ``K_ss``, the vector ``K_st q`` and
+    the constant ``q K_tt q`` of a :class:`SourceBlockOperator`. Returns
+    ``beta, objective, n_iter, converged``.
+    """
+    kst, c_tt = op.kst_q, op.c_tt
+    pm, root = p / metric, np.sqrt(metric)
+
+    def project(a):
+        beta = np.clip(a, 0.0, upper)
+        g = float(p @ beta) - 1.0
+        if abs(g) <= eps:
+            return beta
+        target = eps if g > 0 else -eps
+        sign = 1.0 if g > 0 else -1.0
+
+        def gap(nu):
+            return float(p @ np.clip(a - nu * pm, 0.0, upper)) - 1.0 - target
+
+        hi = sign * abs(g - target) / float(p @ pm)
+        for _ in range(200):
+            if sign * gap(hi) <= 0:
+                break
+            hi *= 2.0
+        lo_, hi_ = sorted((0.0, hi))
+        nu = brentq(gap, lo_, hi_, xtol=1e-15, rtol=1e-12)
+        return np.clip(a - nu * pm, 0.0, upper)
+
+    u = np.random.RandomState(0).uniform(0.5, 1.5, p.shape[0])
+    lip = 0.0
+    for _ in range(50):
+        w = 2.0 * p / root * op.kss(p * u / root)
+        lip_new = float(np.linalg.norm(w) / max(np.linalg.norm(u), 1e-300))
+        u = w / max(np.linalg.norm(w), 1e-300)
+        done = abs(lip_new - lip) <= 1e-3 * lip_new
+        lip = lip_new
+        if done:
+            break
+    lip = 1.1 * max(lip, 1e-300)
+
+    x = project(np.ones(p.shape[0]))
+    y, momentum = x.copy(), 1.0
+    history, f0, converged = [], None, False
+    for it in range(1, max_iter + 1):
+        a = p * y
+        ka = op.kss(a)
+        f_y = float(a @ ka - 2.0 * (a @ kst) + c_tt)
+        f0 = f_y if f0 is None else f0
+        history.append(min(f_y, history[-1]) if history else f_y)
+        if it > window and history[-window - 1] - history[-1] <= tol * max(
+            f0 - history[-1], 1e-300
+        ):
+            converged = True
+            break
+        x_new = project(y - (2.0 * p * (ka - kst) / metric) / lip)
+        if np.dot(metric * (y - x_new), x_new - x) > 0:  # restart the momentum
+            momentum = 1.0
+        m_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
+        y = x_new + ((momentum - 1.0) / m_new) * (x_new - x)
+        x, momentum = x_new, m_new
+        if verbose and it % 100 == 0:
+            print(f"[kernel mean matching] iteration {it}, objective {history[-1]:.4e}")
+    a = p * x
+    objective = float(a @ op.kss(a) - 2.0 * (a @ kst) + c_tt)
+    return x, max(objective, 0.0), it, converged
 
 
 def _warn_uncovered(owner, share, beta, sw):
@@ -253,7 +324,7 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     (``1/n``, or proportional to ``sample_weight``) and ``t`` target rows.
     The QP is solved by an accelerated projected gradient method with an exact
     projection onto the box and the slab, not by a generic QP solver: each
-    iteration is one kernel-vector product. Above ``5,000`` pooled rows
+    iteration is one kernel-vector product. Above ``2,000`` pooled rows
     (``approximation="auto"``) the Gram matrix is replaced by a Nystroem factor
     with ``n_components`` landmarks, so memory stays ``O(n r)``.
 
@@ -275,7 +346,7 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         Slack on the mean weight; ``1 - 1/sqrt(n)`` when None (Huang et al.).
     approximation : {"auto", "exact", "nystroem"}, default="auto"
         Dense Gram matrix (``"exact"``), Nystroem factor, or exact up to
-        5,000 pooled rows and Nystroem above. Exact above 20,000 rows raises a
+        2,000 pooled rows and Nystroem above. Exact above 20,000 rows raises a
         ``MemoryError`` that points to ``"nystroem"``.
     n_components : int, default=500
         Number of Nystroem landmarks.
@@ -389,22 +460,32 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
             self.uncovered_target_share_ = 0.0
             self._beta_fit = None
             return np.ones(X.shape[0])
-        op = self._setup_kernel(X, X_target)
         p = sample_weight / sample_weight.sum()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
+        self.bandwidth_ = resolve_bandwidth(
+            self.bandwidth, np.vstack([X, X_target]), self.random_state
+        )
+        op = SourceBlockOperator(
+            X,
+            X_target,
+            q,
+            self.bandwidth_,
+            approximation=self.approximation,
+            n_components=self.n_components,
+            random_state=self.random_state,
+            p=p,
+        )
+        self.approximation_ = op.approximation
         n_eff = sample_weight.sum()
         eps = 1.0 - 1.0 / np.sqrt(n_eff) if self.eps is None else self.eps
-        beta, _, objective, n_iter, converged = _solve_matching(
+        beta, objective, n_iter, converged = _solve_kmm(
             op,
             p,
-            q,
             upper=self.B,
             eps=eps,
-            radius=0.0,
-            free_alpha=False,
+            metric=sample_weight,
             max_iter=self.max_iter,
             tol=self.tol,
-            metric=sample_weight,
             verbose=self.verbose,
         )
         self.uncovered_target_share_ = target_coverage(op, p, q)

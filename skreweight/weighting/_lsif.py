@@ -20,10 +20,16 @@ _BANDWIDTH_FACTORS = 2.0 ** np.arange(-2, 2.5, 0.5)
 _REG_GRID = 10.0 ** np.arange(-3, 1.5, 1.0)
 
 
+#: Leave-one-out scores are averaged over at most this many held-out pairs
+#: (the first ones), which bounds the selection cost on large samples.
+MAX_LOO_PAIRS = 2000
+
+
 def _loo_scores(Phi_de, Phi_nu, relative, regs):
     """Exact leave-one-out scores of (R)uLSIF for each regularisation.
 
-    Pair ``i`` (source row ``i`` and target row ``i``, ``i < min(n, m)``) is
+    Pair ``i`` (source row ``i`` and target row ``i``, ``i < min(n, m,
+    MAX_LOO_PAIRS)``) is
     left out; the fit on the rest is the rank-2 downdate of the full system,
     solved for every pair at once with the Woodbury identity. The score is the
     held-out (R)uLSIF loss ``alpha/2 r(x'_i)^2 + (1-alpha)/2 r(x_i)^2 -
@@ -31,7 +37,7 @@ def _loo_scores(Phi_de, Phi_nu, relative, regs):
     """
     n, b = Phi_de.shape
     m = Phi_nu.shape[0]
-    k = min(n, m)
+    k = min(n, m, MAX_LOO_PAIRS)
     a = relative
     H = a * Phi_nu.T @ Phi_nu / m + (1 - a) * Phi_de.T @ Phi_de / n
     h = Phi_nu.mean(axis=0)
@@ -206,7 +212,7 @@ class ULSIF(_LSIFBase):
     ``theta = max(0, (H + lambda I)^(-1) h)`` with ``H`` the source second
     moment of the basis and ``h`` its target mean (Kanamori et al. 2009).
     Bandwidth and ``lambda`` are selected by the exact leave-one-out score,
-    computed for all held-out pairs at once. ``sample_weight`` weights the
+    computed for all held-out pairs at once (at most 2,000 pairs). ``sample_weight`` weights the
     source moments (the leave-one-out selection treats rows as unweighted).
     The ratio model extends to new rows: :meth:`compute_weights` evaluates it.
 
