@@ -26,22 +26,16 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..utils._sklearn_compat import HasMethods, Interval, _fit_context
 from ..utils.validation import check_sample_weight
-from ._utils import check_priors, class_frequencies, fit_classifier
+from ..weighting._label_shift import (
+    check_classes,
+    check_priors,
+    class_frequencies,
+    fit_classifier,
+)
 
 __all__ = ["LogitAdjustedClassifier"]
 
 _TINY = np.finfo(np.float64).tiny
-
-
-def _check_classes(y, owner):
-    check_classification_targets(y)
-    classes, y_index = np.unique(y, return_inverse=True)
-    if classes.shape[0] < 2:
-        raise ValueError(
-            f"{owner} needs at least 2 classes in y, got 1 class: "
-            f"{classes.tolist()}. A single-class problem has no priors to adjust."
-        )
-    return classes, y_index
 
 
 def _fit_inner(owner, estimator, X, y, sample_weight, fit_params):
@@ -183,7 +177,8 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             skip_check_array=True,
         )
         y = column_or_1d(y, warn=True)
-        self.classes_, y_index = _check_classes(y, type(self).__name__)
+        check_classification_targets(y)
+        self.classes_, y_index = check_classes(y, type(self).__name__)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
         if self.priors is None:
             self.priors_ = class_frequencies(y_index, sw, self.classes_)
