@@ -229,6 +229,8 @@ def summarize(records):
         print("\n## Class imbalance: medians over seeds\n")
         for name in DATASETS:
             rows = [r for r in imb if r["dataset"] == name]
+            if not rows:
+                continue
             methods = sorted({r["method"] for r in rows})
             table = []
             for m in methods:
