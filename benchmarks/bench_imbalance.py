@@ -7,16 +7,19 @@ Part 1 (imbalance). Three real binary tasks whose positive class is rare
 ``redwine_low_quality`` (3.9 %) and ``adult_under_30`` (5.1 %). For each of 5
 seeds, one stratified 70/30 train/test split, shared by every method; the
 features are standardised on the training rows (trees do not care; SMOTE and
-logistic regression need it). Two base learners, the same for every method:
-``LogisticRegression(max_iter=1000)`` and
-``HistGradientBoostingClassifier(random_state=seed)``.
+logistic regression need it). Three base learners, the same for every
+method: ``LogisticRegression(max_iter=1000)``,
+``HistGradientBoostingClassifier(random_state=seed)`` and
+``RandomForestClassifier(n_estimators=100)`` (the learner inside
+imbalanced-learn's ``BalancedRandomForestClassifier``, so that the forest is
+compared with a forest).
 
 - skreweight: ``ClassBalance`` (``inverse``, ``sqrt``, ``effective_number``
   with beta=0.999) in ``ReweightedClassifier``, and
-  ``LogitAdjustedClassifier`` (tau=1), each with both learners;
-- scikit-learn: ``class_weight="balanced"`` on both learners (reference);
+  ``LogitAdjustedClassifier`` (tau=1), each with every learner;
+- scikit-learn: ``class_weight="balanced"`` on every learner (reference);
 - imbalanced-learn: ``RandomOverSampler`` and ``SMOTE`` in an imblearn
-  ``Pipeline`` with both learners, and ``BalancedRandomForestClassifier``
+  ``Pipeline`` with every learner, and ``BalancedRandomForestClassifier``
   (100 trees);
 - the unweighted learners (reference).
 
@@ -30,6 +33,15 @@ with a positive share drawn uniformly in [0.05, 0.6] (exact counts). Target
 priors estimated by ``LabelShiftWeighting`` with ``method`` in {em, bbse,
 bbse_soft} and a standardised logistic regression; L1 error to the sampled
 priors.
+
+Part 3 (PRESTO). Red-wine quality as an ordinal outcome with rare ends
+(<= 4: 63 rows, 5, 6, 7, 8: 18 rows). 5 stratified 70/30 splits; Brier score
+of the probability of the rarest class (8) on the test rows for
+``PRESTOClassifier`` (alpha by 5-fold CV over 10 values), the unpenalised
+non-parallel model (alpha=0), and a logistic regression of "8 vs rest". On
+the first split, the proximal Newton solver is timed against the cvxpy
+(Clarabel) formulation at the chosen alpha, with the largest coefficient
+difference.
 
 Run (imbalanced-learn lives in its own virtual environment, same scikit-learn):
 
@@ -56,7 +68,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn.base import clone  # noqa: E402
-from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import average_precision_score, balanced_accuracy_score  # noqa: E402
 from sklearn.model_selection import StratifiedShuffleSplit  # noqa: E402
@@ -77,6 +92,7 @@ def _learners(seed):
     return {
         "LR": LogisticRegression(max_iter=1000),
         "HGB": HistGradientBoostingClassifier(random_state=seed),
+        "RF": RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1),
     }
 
 
@@ -129,12 +145,14 @@ def _methods(seed):
 
 
 def _versions():
-    import imblearn
-
+    try:
+        import imblearn
+    except ImportError:  # the PRESTO part runs without it
+        imblearn = None
     return {
         "skreweight": skreweight.__version__,
         "sklearn": sklearn.__version__,
-        "imblearn": imblearn.__version__,
+        "imblearn": getattr(imblearn, "__version__", None),
         "numpy": np.__version__,
     }
 
@@ -222,6 +240,66 @@ def run_label_shift(out, versions, n_shifts=50):
     return records
 
 
+def run_presto(out, versions):
+    from skreweight.imbalance import PRESTOClassifier
+
+    X, q = load_dataset("redwine", return_X_y=True)
+    y = np.clip(q, 4, 8)
+    records = []
+    PRESTOClassifier(alpha=0.01).fit(X, y)  # warm-up
+    for seed in SEEDS:
+        split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
+        train, test = next(split.split(X, y))
+        rare = (y[test] == 8).astype(float)
+        models = {
+            "PRESTO (CV)": lambda: PRESTOClassifier(alphas=10, cv=5),
+            "PRESTO alpha=0": lambda: PRESTOClassifier(alpha=0.0),
+            "logistic 8 vs rest": lambda: make_pipeline(
+                StandardScaler(), LogisticRegression(max_iter=1000)
+            ),
+        }
+        for method, make in models.items():
+            target = (y[train] == 8) if "logistic" in method else y[train]
+            est = make()
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est.fit(X[train], target)
+            rec = dict(
+                task="presto",
+                dataset="redwine",
+                seed=seed,
+                method=method,
+                package="skreweight" if "PRESTO" in method else "sklearn",
+                versions=versions,
+                fit_time=time.perf_counter() - t0,
+                rare_brier=float(
+                    np.mean((est.predict_proba(X[test])[:, -1] - rare) ** 2)
+                ),
+                status="ok",
+                load1=os.getloadavg()[0],
+            )
+            if method == "PRESTO (CV)":
+                rec["alpha"] = est.alpha_
+                if seed == SEEDS[0]:
+                    times = {}
+                    for solver in ("newton", "cvxpy"):
+                        t0 = time.perf_counter()
+                        fit = PRESTOClassifier(alpha=est.alpha_, solver=solver).fit(
+                            X[train], y[train]
+                        )
+                        times[solver] = (time.perf_counter() - t0, fit.coef_)
+                    rec["solver_time_newton"] = times["newton"][0]
+                    rec["solver_time_cvxpy"] = times["cvxpy"][0]
+                    rec["solver_max_coef_diff"] = float(
+                        np.max(np.abs(times["newton"][1] - times["cvxpy"][1]))
+                    )
+            records.append(rec)
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+    return records
+
+
 def summarize(records):
     """Print the tables of RESULTS_imbalance.md from the JSON records."""
     imb = [r for r in records if r["task"] == "imbalance" and r["status"] == "ok"]
@@ -280,6 +358,31 @@ def summarize(records):
             )
 
 
+def _summarize_presto(records):
+    pr = [r for r in records if r["task"] == "presto"]
+    if not pr:
+        return
+    print("\n## PRESTO on red-wine quality: Brier score of P(quality = 8)\n")
+    print("| method | mean Brier (rare class) | median fit s |")
+    print("|---|---|---|")
+    for m in ("PRESTO (CV)", "PRESTO alpha=0", "logistic 8 vs rest"):
+        rs = [r for r in pr if r["method"] == m]
+        print(
+            f"| {m} | {np.mean([r['rare_brier'] for r in rs]):.5f} | "
+            f"{np.median([r['fit_time'] for r in rs]):.3f} |"
+        )
+    s = [r for r in pr if "solver_time_cvxpy" in r]
+    if s:
+        r = s[0]
+        print(
+            f"\nsolver at alpha={r['alpha']:.4g}: "
+            f"newton {r['solver_time_newton']:.3f}s, "
+            f"cvxpy {r['solver_time_cvxpy']:.3f}s "
+            f"({r['solver_time_cvxpy'] / r['solver_time_newton']:.0f}x), "
+            f"max coef difference {r['solver_max_coef_diff']:.2e}"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -289,7 +392,9 @@ def main():
     args = parser.parse_args()
     if args.part == "summary":
         with open(args.out) as f:
-            summarize([json.loads(line) for line in f])
+            records = [json.loads(line) for line in f]
+        summarize(records)
+        _summarize_presto(records)
         return
     warnings.filterwarnings("ignore", category=FutureWarning)
     versions = _versions()
@@ -299,7 +404,10 @@ def main():
             records += run_imbalance(out, versions)
         if args.part in ("all", "label_shift"):
             records += run_label_shift(out, versions)
+        if args.part in ("all", "presto"):
+            records += run_presto(out, versions)
     summarize(records)
+    _summarize_presto(records)
 
 
 if __name__ == "__main__":
