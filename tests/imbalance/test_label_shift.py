@@ -229,3 +229,20 @@ def test_target_with_wrong_number_of_features():
 def test_weighter_requires_y():
     with pytest.raises(ValueError, match="requires y"):
         LabelShiftWeighting().fit(np.zeros((10, 2)), X_target=np.zeros((5, 2)))
+
+
+def test_adapter_in_grid_search_with_routing():
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.RandomState(0)
+    X, y = _gaussian_classes([0.6, 0.3, 0.1], 600, rng)
+    Xt, _ = _gaussian_classes([0.1, 0.3, 0.6], 600, rng)
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            LabelShiftAdapter(),
+            {"method": ["em", "bbse_soft"]},
+            cv=3,
+            error_score="raise",
+        ).fit(X, y, X_target=(Xt,))
+    assert search.best_estimator_.target_priors_[2] > 0.4
