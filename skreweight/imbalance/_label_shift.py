@@ -51,7 +51,8 @@ class LabelShiftAdapter(
     method : {"em", "bbse", "bbse_soft"}, default="em"
         How the target priors are estimated: ``"em"`` (maximum likelihood;
         needs calibrated probabilities), ``"bbse"`` (confusion-matrix
-        inversion with held-out hard predictions) or ``"bbse_soft"`` (with
+        inversion with held-out hard predictions of the balanced-error
+        classifier ``argmax p(y|x) / pi_s(y)``) or ``"bbse_soft"`` (with
         held-out probabilities).
     target_priors : dict or array-like of shape (n_classes,), default=None
         Known target priors; when given, nothing is estimated and

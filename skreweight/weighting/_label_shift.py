@@ -280,7 +280,11 @@ class _LabelShiftMixin:
         proba = aligned_proba(est, X, self.classes_)
         if soft:
             return proba
-        return np.eye(self.classes_.shape[0])[np.argmax(proba, axis=1)]
+        # Hard predictions of the balanced-error classifier, argmax p(y|x)/pi_s:
+        # any fixed predictor works for BBSE, and this one keeps the confusion
+        # matrix well conditioned when the classes are imbalanced.
+        balanced = np.argmax(proba / self.source_priors_, axis=1)
+        return np.eye(self.classes_.shape[0])[balanced]
 
 
 class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
@@ -298,8 +302,10 @@ class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
     - ``method="bbse"`` (Lipton et al., 2018): solve ``C w = mu``, where ``C``
       is the joint confusion matrix of cross-fitted (held-out) predictions on
       the training rows and ``mu`` the predicted-class shares on the target;
-      consistent without calibration. ``"bbse_soft"`` uses probabilities
-      instead of hard predictions, which lowers the variance.
+      consistent without calibration. The hard predictions are those of the
+      balanced-error classifier, ``argmax p(y|x) / pi_s(y)``, which keeps
+      ``C`` well conditioned when a class is rare. ``"bbse_soft"`` uses
+      probabilities instead of hard predictions, which lowers the variance.
 
     ``X_target=None`` means no shift: all weights are 1. Weights average 1
     over the training rows, and :meth:`compute_weights` needs ``y``.

@@ -1,5 +1,3 @@
-import warnings
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -186,13 +184,25 @@ def test_em_convergence_warning():
 
 
 def test_bbse_warns_on_singular_confusion():
+    from sklearn.dummy import DummyClassifier
+
+    # A classifier that ignores X predicts one class: C has a zero row.
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(300, 2))
-    y = np.r_[np.zeros(290, dtype=int), np.ones(10, dtype=int)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.warns(UserWarning, match="singular"):
-            LabelShiftWeighting(method="bbse").fit(X, y, X_target=X[:50])
+    X, y = _gaussian_classes([0.5, 0.3, 0.2], 300, rng)
+    with pytest.warns(UserWarning, match="singular: the classifier never predicts"):
+        LabelShiftWeighting(
+            DummyClassifier(strategy="most_frequent"), method="bbse"
+        ).fit(X, y, X_target=X[:50])
+
+
+def test_hard_bbse_uses_the_balanced_classifier():
+    # Rare class 2: argmax p(y|x) seldom predicts it, argmax p(y|x)/pi_s does.
+    rng = np.random.RandomState(0)
+    X, y = _gaussian_classes([0.6, 0.35, 0.05], 3000, rng)
+    w = LabelShiftWeighting(method="bbse").fit(X, y, X_target=X[:500])
+    C = w.confusion_matrix_
+    recall = np.diag(C) / C.sum(axis=0)
+    assert recall[2] > 0.5
 
 
 # ---------------------------------------------------------------- bad input
