@@ -68,6 +68,9 @@ class LabelShiftAdapter(
         Maximum number of EM iterations.
     tol : float, default=1e-8
         EM stops when the L1 change of the priors falls below ``tol``.
+    n_jobs : int, default=None
+        Number of BBSE folds fitted in parallel (joblib; ``None`` means 1
+        unless in a :func:`joblib.parallel_backend` context, e.g. dask).
 
     Attributes
     ----------
@@ -141,6 +144,7 @@ class LabelShiftAdapter(
         calibration=None,
         max_iter=1000,
         tol=1e-8,
+        n_jobs=None,
     ):
         self.estimator = estimator
         self.method = method
@@ -149,6 +153,7 @@ class LabelShiftAdapter(
         self.calibration = calibration
         self.max_iter = max_iter
         self.tol = tol
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_target=None, sample_weight=None):

@@ -14,6 +14,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import ConvergenceWarning
@@ -207,6 +208,7 @@ class _LabelShiftMixin:
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "method": [StrOptions({"em", "bbse", "bbse_soft"})],
         "cv": ["cv_object"],
+        "n_jobs": [Integral, None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -258,23 +260,28 @@ class _LabelShiftMixin:
         return bbse_priors(C, mu, self.source_priors_)
 
     def _cross_fitted_confusion(self, X, y, y_index, sw, X_target):
-        K = self.classes_.shape[0]
         soft = self.method == "bbse_soft"
         cv = check_cv(self.cv, y, classifier=True)
-        C, mu, n_folds = np.zeros((K, K)), np.zeros(K), 0
-        for train, test in cv.split(X, y):
-            est = fit_classifier(
-                self._make_estimator(),
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                sw[train],
-            )
-            out_test = self._outputs(est, _safe_indexing(X, test), soft)
-            onehot_y = np.eye(K)[y_index[test]] * sw[test][:, None]
-            C += out_test.T @ onehot_y
-            mu += self._outputs(est, X_target, soft).mean(axis=0)
-            n_folds += 1
-        return C / sw.sum(), mu / n_folds
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._fold)(X, y, y_index, sw, X_target, train, test, soft)
+            for train, test in cv.split(X, y)
+        )
+        C = sum(c for c, _ in folds)
+        mu = sum(m for _, m in folds) / len(folds)
+        return C / sw.sum(), mu
+
+    def _fold(self, X, y, y_index, sw, X_target, train, test, soft):
+        """Joint confusion counts on ``test`` and target outputs of one fold."""
+        K = self.classes_.shape[0]
+        est = fit_classifier(
+            self._make_estimator(),
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            sw[train],
+        )
+        out_test = self._outputs(est, _safe_indexing(X, test), soft)
+        onehot_y = np.eye(K)[y_index[test]] * sw[test][:, None]
+        return out_test.T @ onehot_y, self._outputs(est, X_target, soft).mean(axis=0)
 
     def _outputs(self, est, X, soft):
         proba = aligned_proba(est, X, self.classes_)
@@ -332,6 +339,9 @@ class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
         Maximum number of EM iterations.
     tol : float, default=1e-8
         EM stops when the L1 change of the priors falls below ``tol``.
+    n_jobs : int, default=None
+        Number of BBSE folds fitted in parallel (joblib; ``None`` means 1
+        unless in a :func:`joblib.parallel_backend` context, e.g. dask).
 
     Attributes
     ----------
@@ -407,6 +417,7 @@ class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
         calibration=None,
         max_iter=1000,
         tol=1e-8,
+        n_jobs=None,
     ):
         self.estimator = estimator
         self.method = method
@@ -414,6 +425,7 @@ class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
         self.calibration = calibration
         self.max_iter = max_iter
         self.tol = tol
+        self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight, X_target=None):
         self._validate_params()

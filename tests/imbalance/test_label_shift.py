@@ -257,3 +257,13 @@ def test_adapter_in_grid_search_with_routing():
             error_score="raise",
         ).fit(X, y, X_target=(Xt,))
     assert search.best_estimator_.target_priors_[2] > 0.4
+
+
+def test_bbse_folds_in_parallel_match_sequential():
+    rng = np.random.RandomState(4)
+    X, y = _gaussian_classes([0.5, 0.3, 0.2], 600, rng)
+    Xt, _ = _gaussian_classes([0.2, 0.3, 0.5], 300, rng)
+    a = LabelShiftWeighting(method="bbse_soft").fit(X, y, X_target=Xt)
+    b = LabelShiftWeighting(method="bbse_soft", n_jobs=2).fit(X, y, X_target=Xt)
+    assert_allclose(a.target_priors_, b.target_priors_)
+    assert_allclose(a.confusion_matrix_, b.confusion_matrix_)
