@@ -8,6 +8,8 @@ one fix in one place.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sklearn.base import _fit_context  # noqa: F401
+from sklearn.utils import _safe_indexing  # noqa: F401
 from sklearn.utils._param_validation import (  # noqa: F401
     HasMethods,
     Interval,

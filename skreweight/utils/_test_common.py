@@ -244,6 +244,19 @@ def _group_dro(form):
 
 
 # ---------------------------------------------------------- class imbalance
+EXPECTED_FAILED_CHECKS["LabelShiftAdapter"] = {
+    "check_non_transformer_estimators_n_iter": (
+        "n_iter_ counts EM iterations, and there are none without X_target "
+        "(no shift): n_iter_ is 0."
+    ),
+}
+INIT_PARAMS["PRESTOClassifier"] = lambda: [_presto(alpha=0.01), _presto(alphas=3, cv=3)]
+
+
+def _presto(**params):
+    from ..imbalance import PRESTOClassifier
+
+    return PRESTOClassifier(**params)
 
 
 # ------------------------------------------------------------------- neural

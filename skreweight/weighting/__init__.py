@@ -9,6 +9,7 @@ from ._group import GroupBalance
 from ._ipm import IPMBalancing
 from ._kliep import KLIEP
 from ._kmm import KernelMeanMatching
+from ._label_shift import LabelShiftWeighting
 from ._lsif import ULSIF, RuLSIF
 from ._nn_ratio import NearestNeighborsDensityRatio
 
@@ -23,6 +24,7 @@ __all__ = [
     "IPMBalancing",
     "KLIEP",
     "KernelMeanMatching",
+    "LabelShiftWeighting",
     "NearestNeighborsDensityRatio",
     "PropensityWeighting",
     "RuLSIF",

@@ -1,0 +1,420 @@
+"""Benchmark: class-imbalance reweighting against imbalanced-learn, and label shift.
+
+Procedure
+---------
+Part 1 (imbalance). Three real binary tasks whose positive class is rare
+(``skreweight.datasets.load_imbalanced``): ``caravan`` (6.0 %),
+``redwine_low_quality`` (3.9 %) and ``adult_under_30`` (5.1 %). For each of 5
+seeds, one stratified 70/30 train/test split, shared by every method; the
+features are standardised on the training rows (trees do not care; SMOTE and
+logistic regression need it). Three base learners, the same for every
+method: ``LogisticRegression(max_iter=1000)``,
+``HistGradientBoostingClassifier(random_state=seed)`` and
+``RandomForestClassifier(n_estimators=100)`` (the learner inside
+imbalanced-learn's ``BalancedRandomForestClassifier``, so that the forest is
+compared with a forest).
+
+- skreweight: ``ClassBalance`` (``inverse``, ``sqrt``, ``effective_number``
+  with beta=0.999) in ``ReweightedClassifier``, and
+  ``LogitAdjustedClassifier`` (tau=1), each with every learner;
+- scikit-learn: ``class_weight="balanced"`` on every learner (reference);
+- imbalanced-learn: ``RandomOverSampler`` and ``SMOTE`` in an imblearn
+  ``Pipeline`` with every learner, and ``BalancedRandomForestClassifier``
+  (100 trees);
+- the unweighted learners (reference).
+
+Metrics on the test rows: balanced accuracy of ``predict``, average precision
+of ``predict_proba[:, 1]``; fit time (weights/resampling + model) with
+``time.perf_counter`` after one untimed warm-up fit per method and data set.
+
+Part 2 (label shift). ``adult`` income (48,842 rows, 24 % positives): 20,000
+random source rows; 50 target samples of 2,000 rows from the other rows, each
+with a positive share drawn uniformly in [0.05, 0.6] (exact counts). Target
+priors estimated by ``LabelShiftWeighting`` with ``method`` in {em, bbse,
+bbse_soft}, with a standardised logistic regression and with
+``HistGradientBoostingClassifier``; L1 error to the sampled priors.
+
+Part 3 (PRESTO). Red-wine quality as an ordinal outcome with rare ends
+(<= 4: 63 rows, 5, 6, 7, 8: 18 rows). 5 stratified 70/30 splits; Brier score
+of the probability of the rarest class (8) on the test rows for
+``PRESTOClassifier`` (alpha by 5-fold CV over 10 values), the unpenalised
+non-parallel model (alpha=0), and a logistic regression of "8 vs rest". On
+the first split, the proximal Newton solver is timed against the cvxpy
+(Clarabel) formulation at the chosen alpha, with the largest coefficient
+difference.
+
+Run (imbalanced-learn lives in its own virtual environment, same scikit-learn):
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
+        PYTHONPATH=. /work/venvs/imblearn/bin/python benchmarks/bench_imbalance.py \\
+        [--part imbalance|label_shift|all] [--out results.jsonl]
+
+One JSON line per (task, method, dataset, seed) goes to ``--out``; a summary
+table is printed at the end.
+"""
+
+# Authors: The skreweight developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import average_precision_score, balanced_accuracy_score  # noqa: E402
+from sklearn.model_selection import StratifiedShuffleSplit  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import skreweight  # noqa: E402
+from skreweight.compose import ReweightedClassifier  # noqa: E402
+from skreweight.datasets import load_dataset, load_imbalanced  # noqa: E402
+from skreweight.imbalance import LogitAdjustedClassifier  # noqa: E402
+from skreweight.weighting import ClassBalance, LabelShiftWeighting  # noqa: E402
+
+DATASETS = ["caravan", "redwine_low_quality", "adult_under_30"]
+SEEDS = [0, 1, 2, 3, 4]
+
+
+def _learners(seed):
+    return {
+        "LR": LogisticRegression(max_iter=1000),
+        "HGB": HistGradientBoostingClassifier(random_state=seed),
+        "RF": RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1),
+    }
+
+
+def _methods(seed):
+    """name -> (package, estimator factory)."""
+    from imblearn.ensemble import BalancedRandomForestClassifier
+    from imblearn.over_sampling import SMOTE, RandomOverSampler
+    from imblearn.pipeline import make_pipeline as imb_pipeline
+
+    out = {}
+    for lname, learner in _learners(seed).items():
+        out[f"none+{lname}"] = ("reference", lambda e=learner: clone(e))
+        for scheme in ("inverse", "sqrt", "effective_number"):
+            out[f"ClassBalance({scheme})+{lname}"] = (
+                "skreweight",
+                lambda e=learner, s=scheme: ReweightedClassifier(
+                    ClassBalance(scheme=s), clone(e)
+                ),
+            )
+        out[f"LogitAdjusted+{lname}"] = (
+            "skreweight",
+            lambda e=learner: LogitAdjustedClassifier(clone(e)),
+        )
+        out[f"class_weight=balanced+{lname}"] = (
+            "sklearn",
+            lambda e=learner: clone(e).set_params(class_weight="balanced"),
+        )
+        out[f"RandomOverSampler+{lname}"] = (
+            "imblearn",
+            lambda e=learner: imb_pipeline(
+                RandomOverSampler(random_state=seed), clone(e)
+            ),
+        )
+        out[f"SMOTE+{lname}"] = (
+            "imblearn",
+            lambda e=learner: imb_pipeline(SMOTE(random_state=seed), clone(e)),
+        )
+    out["BalancedRandomForest"] = (
+        "imblearn",
+        lambda: BalancedRandomForestClassifier(
+            n_estimators=100,
+            sampling_strategy="all",
+            replacement=True,
+            bootstrap=False,
+            random_state=seed,
+            n_jobs=1,
+        ),
+    )
+    return out
+
+
+def _versions():
+    try:
+        import imblearn
+    except ImportError:  # the PRESTO part runs without it
+        imblearn = None
+    return {
+        "skreweight": skreweight.__version__,
+        "sklearn": sklearn.__version__,
+        "imblearn": getattr(imblearn, "__version__", None),
+        "numpy": np.__version__,
+    }
+
+
+def run_imbalance(out, versions):
+    records = []
+    for name in DATASETS:
+        X, y = load_imbalanced(name, return_X_y=True)
+        for seed in SEEDS:
+            split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
+            train, test = next(split.split(X, y))
+            scaler = StandardScaler().fit(X[train])
+            Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+            ytr, yte = y[train], y[test]
+            for method, (package, make) in _methods(seed).items():
+                rec = dict(
+                    task="imbalance",
+                    dataset=name,
+                    seed=seed,
+                    method=method,
+                    package=package,
+                    versions=versions,
+                    load1=os.getloadavg()[0],
+                )
+                try:
+                    if seed == SEEDS[0]:
+                        make().fit(Xtr, ytr)  # warm-up, untimed
+                    est = make()
+                    t0 = time.perf_counter()
+                    est.fit(Xtr, ytr)
+                    rec["fit_time"] = time.perf_counter() - t0
+                    rec["balanced_accuracy"] = balanced_accuracy_score(
+                        yte, est.predict(Xte)
+                    )
+                    rec["average_precision"] = average_precision_score(
+                        yte, est.predict_proba(Xte)[:, 1]
+                    )
+                    rec["status"] = "ok"
+                except Exception as exc:  # keep failed records
+                    rec["status"] = f"error: {exc!r}"
+                records.append(rec)
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+    return records
+
+
+def run_label_shift(out, versions, n_shifts=50):
+    X, y = load_dataset("adult", return_X_y=True)
+    models = {
+        "LR": make_pipeline(StandardScaler(), LogisticRegression()),
+        "HGB": HistGradientBoostingClassifier(random_state=0),
+    }
+    records = []
+    for model_name, est in models.items():
+        rng = np.random.RandomState(0)  # the same shifts for every model
+        perm = rng.permutation(y.shape[0])
+        src, pool = perm[:20000], perm[20000:]
+        pos, neg = pool[y[pool] == 1], pool[y[pool] == 0]
+        LabelShiftWeighting(est).fit(X[src], y[src], X_target=X[pool[:2000]])
+        for s, share in enumerate(rng.uniform(0.05, 0.6, size=n_shifts)):
+            n1 = int(round(2000 * share))
+            idx = np.r_[
+                rng.choice(pos, n1, replace=False),
+                rng.choice(neg, 2000 - n1, replace=False),
+            ]
+            truth = np.array([1 - n1 / 2000, n1 / 2000])
+            for method in ("em", "bbse", "bbse_soft"):
+                t0 = time.perf_counter()
+                w = LabelShiftWeighting(est, method=method).fit(
+                    X[src], y[src], X_target=X[idx]
+                )
+                rec = dict(
+                    task="label_shift",
+                    dataset="adult",
+                    seed=s,
+                    method=f"{method}+{model_name}",
+                    package="skreweight",
+                    versions=versions,
+                    true_positive_share=truth[1],
+                    estimated_positive_share=float(w.target_priors_[1]),
+                    l1_error=float(np.abs(w.target_priors_ - truth).sum()),
+                    fit_time=time.perf_counter() - t0,
+                    status="ok",
+                    load1=os.getloadavg()[0],
+                )
+                records.append(rec)
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+    return records
+
+
+def run_presto(out, versions):
+    from skreweight.imbalance import PRESTOClassifier
+
+    X, q = load_dataset("redwine", return_X_y=True)
+    y = np.clip(q, 4, 8)
+    records = []
+    PRESTOClassifier(alpha=0.01).fit(X, y)  # warm-up
+    for seed in SEEDS:
+        split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
+        train, test = next(split.split(X, y))
+        rare = (y[test] == 8).astype(float)
+        models = {
+            "PRESTO (CV)": lambda: PRESTOClassifier(alphas=10, cv=5),
+            "PRESTO alpha=0": lambda: PRESTOClassifier(alpha=0.0),
+            "logistic 8 vs rest": lambda: make_pipeline(
+                StandardScaler(), LogisticRegression(max_iter=1000)
+            ),
+        }
+        for method, make in models.items():
+            target = (y[train] == 8) if "logistic" in method else y[train]
+            est = make()
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est.fit(X[train], target)
+            rec = dict(
+                task="presto",
+                dataset="redwine",
+                seed=seed,
+                method=method,
+                package="skreweight" if "PRESTO" in method else "sklearn",
+                versions=versions,
+                fit_time=time.perf_counter() - t0,
+                rare_brier=float(
+                    np.mean((est.predict_proba(X[test])[:, -1] - rare) ** 2)
+                ),
+                status="ok",
+                load1=os.getloadavg()[0],
+            )
+            if method == "PRESTO (CV)":
+                rec["alpha"] = est.alpha_
+                if seed == SEEDS[0]:
+                    times = {}
+                    for solver in ("newton", "cvxpy"):
+                        t0 = time.perf_counter()
+                        fit = PRESTOClassifier(alpha=est.alpha_, solver=solver).fit(
+                            X[train], y[train]
+                        )
+                        times[solver] = (time.perf_counter() - t0, fit.coef_)
+                    rec["solver_time_newton"] = times["newton"][0]
+                    rec["solver_time_cvxpy"] = times["cvxpy"][0]
+                    rec["solver_max_coef_diff"] = float(
+                        np.max(np.abs(times["newton"][1] - times["cvxpy"][1]))
+                    )
+            records.append(rec)
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+    return records
+
+
+def summarize(records):
+    """Print the tables of RESULTS_imbalance.md from the JSON records."""
+    imb = [r for r in records if r["task"] == "imbalance" and r["status"] == "ok"]
+    if imb:
+        print("\n## Class imbalance: medians over seeds\n")
+        for name in DATASETS:
+            rows = [r for r in imb if r["dataset"] == name]
+            if not rows:
+                continue
+            methods = sorted({r["method"] for r in rows})
+            table = []
+            for m in methods:
+                rs = [r for r in rows if r["method"] == m]
+                table.append(
+                    (
+                        m,
+                        rs[0]["package"],
+                        np.median([r["balanced_accuracy"] for r in rs]),
+                        np.median([r["average_precision"] for r in rs]),
+                        np.median([r["fit_time"] for r in rs]),
+                    )
+                )
+            peer = max((t for t in table if t[1] == "imblearn"), key=lambda t: t[2])
+            ours = max((t for t in table if t[1] == "skreweight"), key=lambda t: t[2])
+            print(f"### {name}\n")
+            print(
+                "| method | package | balanced acc. | avg. precision | fit s "
+                "| time / best imblearn |"
+            )
+            print("|---|---|---|---|---|---|")
+            for t in sorted(table, key=lambda t: -t[2]):
+                print(
+                    f"| {t[0]} | {t[1]} | {t[2]:.3f} | {t[3]:.3f} | {t[4]:.3f} "
+                    f"| {t[4] / peer[4]:.2f} |"
+                )
+            print(
+                f"\nbest skreweight: {ours[0]} BA {ours[2]:.3f} in {ours[4]:.3f}s; "
+                f"best imblearn: {peer[0]} BA {peer[2]:.3f} in {peer[4]:.3f}s; "
+                f"target met: {ours[2] >= peer[2] and ours[4] < peer[4]}\n"
+            )
+    ls = [r for r in records if r["task"] == "label_shift"]
+    if ls:
+        print(
+            "\n## Label shift on adult: L1 error of the target priors, "
+            f"{len({r['seed'] for r in ls})} shifts, n_target = 2000\n"
+        )
+        print("| method | mean | median | 90th pct | max | share <= 0.03 | fit s |")
+        print("|---|---|---|---|---|---|---|")
+        for m in sorted({r["method"] for r in ls}):
+            e = np.array([r["l1_error"] for r in ls if r["method"] == m])
+            t = np.median([r["fit_time"] for r in ls if r["method"] == m])
+            print(
+                f"| {m} | {e.mean():.4f} | {np.median(e):.4f} | "
+                f"{np.quantile(e, 0.9):.4f} | {e.max():.4f} | "
+                f"{np.mean(e <= 0.03):.2f} | {t:.2f} |"
+            )
+
+
+def _summarize_presto(records):
+    pr = [r for r in records if r["task"] == "presto"]
+    if not pr:
+        return
+    print("\n## PRESTO on red-wine quality: Brier score of P(quality = 8)\n")
+    print("| method | mean Brier (rare class) | median fit s |")
+    print("|---|---|---|")
+    for m in ("PRESTO (CV)", "PRESTO alpha=0", "logistic 8 vs rest"):
+        rs = [r for r in pr if r["method"] == m]
+        print(
+            f"| {m} | {np.mean([r['rare_brier'] for r in rs]):.5f} | "
+            f"{np.median([r['fit_time'] for r in rs]):.3f} |"
+        )
+    s = [r for r in pr if "solver_time_cvxpy" in r]
+    if s:
+        r = s[0]
+        print(
+            f"\nsolver at alpha={r['alpha']:.4g}: "
+            f"newton {r['solver_time_newton']:.3f}s, "
+            f"cvxpy {r['solver_time_cvxpy']:.3f}s "
+            f"({r['solver_time_cvxpy'] / r['solver_time_newton']:.0f}x), "
+            f"max coef difference {r['solver_max_coef_diff']:.2e}"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--part",
+        default="all",
+        choices=["all", "imbalance", "label_shift", "presto", "summary"],
+    )
+    parser.add_argument("--out", default="benchmarks/results_imbalance.jsonl")
+    args = parser.parse_args()
+    if args.part == "summary":
+        with open(args.out) as f:
+            records = [json.loads(line) for line in f]
+        summarize(records)
+        _summarize_presto(records)
+        return
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    versions = _versions()
+    records = []
+    with open(args.out, "a") as out:
+        if args.part in ("all", "imbalance"):
+            records += run_imbalance(out, versions)
+        if args.part in ("all", "label_shift"):
+            records += run_label_shift(out, versions)
+        if args.part in ("all", "presto"):
+            records += run_presto(out, versions)
+    summarize(records)
+    _summarize_presto(records)
+
+
+if __name__ == "__main__":
+    main()

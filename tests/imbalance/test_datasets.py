@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from skreweight.datasets import IMBALANCED_DATASETS, load_imbalanced
+
+
+@pytest.mark.parametrize(
+    "name, shape, share",
+    [
+        ("caravan", (5822, 85), 348 / 5822),
+        ("redwine_low_quality", (1599, 11), 63 / 1599),
+        ("adult_under_30", (14515, 14), None),
+    ],
+)
+def test_load_imbalanced(name, shape, share):
+    X, y = load_imbalanced(name, return_X_y=True)
+    assert X.shape == shape and X.dtype == np.float64
+    assert set(np.unique(y)) == {0, 1}
+    assert y.mean() <= 0.10
+    if share is not None:
+        assert y.mean() == pytest.approx(share)
+    bunch = load_imbalanced(name, as_frame=True)
+    assert list(bunch.data.columns) == bunch.feature_names
+    assert name in IMBALANCED_DATASETS
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="Unknown data set 'nope'"):
+        load_imbalanced("nope")
