@@ -29,11 +29,17 @@ __all__ = ["GroupDROClassifier"]
 
 def _group_jacobian(lin, X, dz, inverse, sw, size):
     """Gradients of every group's mean loss, shape (n_groups, n_params)."""
+    n, n_groups = X.shape[0], size.shape[0]
     scaled = dz * (sw / size[inverse])[:, None]
-    jac = np.empty((size.shape[0], lin.n_params))
-    for g in range(size.shape[0]):
-        mask = inverse == g
-        jac[g] = lin.grad(X[mask], scaled[mask])
+    jac = np.empty((n_groups, lin.n_params))
+    rows = np.arange(n)
+    for a in range(lin.k):
+        spread = np.zeros((n, n_groups))
+        spread[rows, inverse] = scaled[:, a]
+        # coefficient a of feature j sits at j * k + a in theta
+        jac[:, a : lin.k * lin.d : lin.k] = (X.T @ spread).T
+        if lin.fit_intercept:
+            jac[:, lin.k * lin.d + a] = spread.sum(axis=0)
     return jac
 
 
@@ -75,9 +81,15 @@ def solve_group_dro(
     adjust = C / np.sqrt(size)
     p = lin.n_params
 
+    cache = {}
+
     def adjusted(theta):
-        loss, dz = lin.loss_and_dscore(theta, X, y)
-        return group_losses(loss, inverse, sw, size) + adjust, dz
+        key = theta.tobytes()
+        if key not in cache:
+            cache.clear()
+            loss, dz = lin.loss_and_dscore(theta, X, y)
+            cache[key] = (group_losses(loss, inverse, sw, size) + adjust, dz)
+        return cache[key]
 
     def objective(x):
         pen, grad = lin.penalty(x[:p], alpha)
@@ -87,7 +99,7 @@ def solve_group_dro(
         return x[p] - adjusted(x[:p])[0]
 
     def cons_jac(x):
-        _, dz = lin.loss_and_dscore(x[:p], X, y)
+        _, dz = adjusted(x[:p])
         jac = _group_jacobian(lin, X, dz, inverse, sw, size)
         return np.hstack([-jac, np.ones((jac.shape[0], 1))])
 
