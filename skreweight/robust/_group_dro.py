@@ -187,6 +187,8 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         SLSQP tolerance on the objective (exact form); the Hedge rounds stop
         early when the group weights change by less than ``tol`` in
         L1 norm.
+    verbose : int, default=0
+        Print the group losses of each Hedge round when > 0.
 
     Attributes
     ----------
@@ -262,10 +264,19 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "eta": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
-        self, estimator=None, *, C=0.0, alpha=1e-3, eta=1.0, max_iter=100, tol=1e-12
+        self,
+        estimator=None,
+        *,
+        C=0.0,
+        alpha=1e-3,
+        eta=1.0,
+        max_iter=100,
+        tol=1e-12,
+        verbose=0,
     ):
         self.estimator = estimator
         self.C = C
@@ -273,6 +284,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.eta = eta
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
 
     def fit(self, X, y, *, sample_group=None, sample_weight=None):
         """Fit the worst-group-loss minimiser.
@@ -382,6 +394,8 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             w = sw * total * (q / self.group_size_)[inverse]
             est = clone(self.estimator).fit(X, y, sample_weight=w)
             losses = self._group_loss(est, X, y, inverse, sw)
+            if self.verbose:
+                print(f"Group DRO round {it}: adjusted group losses {losses}")
             q_new = q * np.exp(self.eta * (losses - losses.max()))
             q_new /= q_new.sum()
             history.append(q_new)

@@ -182,6 +182,8 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         functions are exact only at the optimum).
     random_state : int, RandomState instance or None, default=None
         Seed of the target-set split.
+    verbose : int, default=0
+        Print each round's validation worst-group accuracy when > 0.
 
     Attributes
     ----------
@@ -258,6 +260,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -273,6 +276,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.5,
         tol=1e-10,
         random_state=None,
+        verbose=0,
     ):
         self.alpha = alpha
         self.max_iter = max_iter
@@ -284,6 +288,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.tol = tol
         self.random_state = random_state
+        self.verbose = verbose
 
     def _check_target(self, X_target, y_target, target_group):
         X_t = check_X_target(self, _unwrap(X_target))
@@ -420,6 +425,11 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
             factor = cho_factor(_hessian(lin, _augment(X), theta, w, self.alpha))
             acc, loss = self._group_metrics(lin, theta, *validation_set)
             wga_hist.append(acc.min())
+            if self.verbose:
+                print(
+                    f"GSR round {t}: validation worst-group accuracy "
+                    f"{acc.min():.4f}, ESS/n {1 / (X.shape[0] * w @ w):.3f}"
+                )
             if acc.min() > best[0]:
                 best = (acc.min(), t, theta, w)
             q = q * np.exp(1.0 - acc if self.group_metric == "accuracy" else loss)

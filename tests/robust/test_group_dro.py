@@ -233,3 +233,10 @@ def test_grid_search_on_worst_group_accuracy(data):
         ).fit(X, y, sample_group=g)
     assert np.all(np.isfinite(search.cv_results_["mean_test_wga"]))
     assert search.best_estimator_.groups_.shape == (4,)
+
+
+def test_verbose_prints_rounds(data, capsys):
+    GroupDROClassifier(LogisticRegression(), max_iter=2, verbose=1).fit(
+        data.X, data.y, sample_group=data.group
+    )
+    assert "Group DRO round 1" in capsys.readouterr().out
