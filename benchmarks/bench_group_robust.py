@@ -78,6 +78,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 OUT = Path(__file__).parent / "out"
 CACHE = OUT / "group_robust_splits"
 RESULTS = OUT / "group_robust.jsonl"
+WIDE = False
 
 
 # ---------------------------------------------------------------- data
@@ -149,6 +150,14 @@ def load_splits(dataset, seed):
 
 
 # ------------------------------------------------------------- methods
+WIDE_GRIDS = {
+    "GroupDRO-hedge": {"C": [0.0, 1.0], "max_iter": [1, 2, 5, 30]},
+    "JTT": {"upweight": [1.5, 2.0, 3.0, 5.0, 20.0, 50.0, "auto"]},
+    "GSR": {"lr": [0.05, 0.1, 0.5, 2.0], "alpha": [0.5 / 2000, 1e-2]},
+    "fairlearn-ExpGrad": {"eps": [0.01, 0.02, 0.05, 0.1, 0.2]},
+}
+
+
 def _methods(n):
     from skreweight.compose import ReweightedClassifier
     from skreweight.robust import (
@@ -269,16 +278,28 @@ def run(impl, datasets, seeds):
                 n = train[0].shape[0]
                 methods = _fairlearn_method() if impl == "fairlearn" else _methods(n)
                 for name, (method, space, kind) in methods.items():
+                    if WIDE:
+                        space = WIDE_GRIDS.get(name, space)
                     record = dict(
                         dataset=dataset, method=name, seed=seed, versions=versions
                     )
                     try:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            best = (-1.0, None)
+                            best, grid = (-1.0, None), []
                             for params in _grid(space):
                                 m = _fit(method, kind, params, train, val)
-                                wga_val = _scores(m, *val[:3])[0]
+                                wga_val, acc_val = _scores(m, *val[:3])
+                                wga_test, acc_test = _scores(m, *test[:3])
+                                grid.append(
+                                    dict(
+                                        params=params,
+                                        val_wga=wga_val,
+                                        val_acc=acc_val,
+                                        test_wga=wga_test,
+                                        test_acc=acc_test,
+                                    )
+                                )
                                 if wga_val > best[0]:
                                     best = (wga_val, params)
                             if name not in warmed:
@@ -296,6 +317,7 @@ def run(impl, datasets, seeds):
                             test_acc=acc,
                             fit_time=fit_time,
                             load1=os.getloadavg()[0],
+                            grid=grid,
                         )
                     except Exception as exc:  # keep failed records
                         record.update(
@@ -306,6 +328,7 @@ def run(impl, datasets, seeds):
                     line = json.dumps(record, default=str)
                     print(line, flush=True)
                     fh.write(line + "\n")
+                    fh.flush()
 
 
 def _cvxpy_spectral_regression(X, y, spectrum, alpha):
@@ -372,6 +395,20 @@ def run_spectral():
             fh.write(line + "\n")
 
 
+def _constrained(rows_by_key, dataset, method, seed, max_loss=0.03):
+    """Best validation WGA among configurations within max_loss of ERM's
+    validation accuracy (same seed); the test metrics of that configuration."""
+    erm = rows_by_key.get((dataset, "ERM", seed))
+    r = rows_by_key[(dataset, method, seed)]
+    if erm is None or "grid" not in r:
+        return None
+    floor = erm["grid"][0]["val_acc"] - max_loss
+    ok = [c for c in r["grid"] if c["val_acc"] >= floor]
+    if not ok:
+        return None
+    return max(ok, key=lambda c: c["val_wga"])
+
+
 def summary():
     rows = [json.loads(line) for line in open(RESULTS)]
     latest = {}
@@ -402,6 +439,32 @@ def summary():
                 f"{med(rs, 'fit_time'):.3f} | "
                 f"{med(rs, 'fit_time') / med(peer, 'fit_time'):.2f} |"
             )
+    print()
+    print("Selected by validation WGA subject to validation accuracy >= ERM's - 3 pt:")
+    print(
+        "| dataset | method | seeds | worst-group acc | avg acc | WGA vs ERM | "
+        "acc vs ERM |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for dataset in sorted({k[0] for k in table}):
+        erm = table.get((dataset, "ERM"), [])
+        for method in sorted(
+            {k[1] for k in table if k[0] == dataset}, key=lambda m: (m != "ERM", m)
+        ):
+            picks = [
+                _constrained(latest, dataset, method, r["seed"])
+                for r in table[(dataset, method)]
+            ]
+            picks = [p for p in picks if p is not None]
+            if not picks or not erm:
+                continue
+            wga = float(np.median([p["test_wga"] for p in picks]))
+            acc = float(np.median([p["test_acc"] for p in picks]))
+            print(
+                f"| {dataset} | {method} | {len(picks)} | {wga:.3f} | {acc:.3f} | "
+                f"{100 * (wga - med(erm, 'test_wga')):+.1f} pt | "
+                f"{100 * (acc - med(erm, 'test_acc')):+.1f} pt |"
+            )
 
 
 if __name__ == "__main__":
@@ -413,7 +476,13 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--summary", action="store_true")
     parser.add_argument("--spectral", action="store_true")
+    parser.add_argument(
+        "--wide", action="store_true", help="wider grids; results in *_wide.jsonl"
+    )
     args = parser.parse_args()
+    WIDE = args.wide
+    if WIDE:
+        RESULTS = OUT / "group_robust_wide.jsonl"
     if args.summary:
         summary()
     elif args.spectral:
