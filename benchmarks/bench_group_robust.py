@@ -409,7 +409,7 @@ def _constrained(rows_by_key, dataset, method, seed, max_loss=0.03):
     validation accuracy (same seed); the test metrics of that configuration."""
     erm = rows_by_key.get((dataset, "ERM", seed))
     r = rows_by_key[(dataset, method, seed)]
-    if erm is None or "grid" not in r:
+    if erm is None or "grid" not in r or "grid" not in erm:
         return None
     floor = erm["grid"][0]["val_acc"] - max_loss
     ok = [c for c in r["grid"] if c["val_acc"] >= floor]
