@@ -1,1 +1,17 @@
-"""causal."""
+"""Causal effect estimators: weighting estimators of the ATE/ATT/ATC, and CATE
+learners as weighted pseudo-outcome regression."""
+
+from ._cross_fit import cross_fit_nuisances
+from ._plot import love_plot, overlap_plot
+from ._pseudo_outcome import DRLearner, PseudoOutcomeRegressor, RLearner
+from ._weighting_estimator import WeightingEstimator
+
+__all__ = [
+    "DRLearner",
+    "PseudoOutcomeRegressor",
+    "RLearner",
+    "WeightingEstimator",
+    "cross_fit_nuisances",
+    "love_plot",
+    "overlap_plot",
+]

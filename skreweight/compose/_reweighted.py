@@ -21,8 +21,12 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import (
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
 
 from ..base import _CONTEXT_KEYS
 from ..utils._sklearn_compat import HasMethods
@@ -113,23 +117,22 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
                 "enable metadata routing: sklearn.set_config("
                 "enable_metadata_routing=True)."
             )
-        tags = self.__sklearn_tags__()
-        validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=tags.input_tags.sparse,
-            ensure_all_finite=not tags.input_tags.allow_nan,
-            dtype=None,
-            multi_output=False,
-            y_numeric=isinstance(self, RegressorMixin),
-            skip_check_array=False,
-        )
-        X_fit = X if hasattr(X, "iloc") else self._as_array(X)
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        self._check_y(y)
+        # Only record n_features_in_ / feature_names_in_ here: the weighter and
+        # the estimator validate X and y themselves (each with its own NaN and
+        # sparse support), and validating three times costs measurable time.
+        validate_data(self, X, skip_check_array=True)
+        X_fit = X if hasattr(X, "iloc") or hasattr(X, "tocsr") else self._as_array(X)
+        if X_fit.ndim != 2:
+            raise ValueError(
+                f"Expected a 2D array for X, got {X_fit.ndim}D; reshape it with "
+                "X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one row."
+            )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = column_or_1d(y, warn=True)
         sw = check_sample_weight(sample_weight, X_fit)
         estimator = clone(self._get_estimator())
         if not _accepts_sample_weight(estimator):
@@ -152,9 +155,6 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
 
     def _as_array(self, X):
         return X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
-
-    def _check_y(self, y):
-        pass
 
     @property
     def weights_(self):
@@ -265,9 +265,6 @@ class ReweightedClassifier(ClassifierMixin, _BaseReweighted):
 
     def _default_estimator(self):
         return LogisticRegression()
-
-    def _check_y(self, y):
-        check_classification_targets(y)
 
     @property
     def classes_(self):

@@ -1,13 +1,19 @@
 """Simulators with known weights and loaders for the real data shipped here."""
 
 from ._base import REAL_DATASETS, load_dataset
+from ._cate import CATE_SETUPS, make_heterogeneous_effects
+from ._causal import load_lalonde, make_kang_schafer
 from ._groups import make_spurious_groups
 from ._samples_generator import biased_split, make_covariate_shift
 
 __all__ = [
+    "CATE_SETUPS",
     "REAL_DATASETS",
     "biased_split",
     "load_dataset",
+    "load_lalonde",
     "make_covariate_shift",
+    "make_heterogeneous_effects",
+    "make_kang_schafer",
     "make_spurious_groups",
 ]

@@ -66,7 +66,7 @@ class GroupStratifiedKFold(BaseCrossValidator):
             )
         return cells
 
-    def split(self, X, y=None, sample_group=None):
+    def split(self, X, y=None, groups=None, sample_group=None):
         """Generate train/test indices stratified on (group, class).
 
         Parameters
@@ -75,6 +75,9 @@ class GroupStratifiedKFold(BaseCrossValidator):
             Rows.
         y : array-like of shape (n_samples,), default=None
             Labels.
+        groups : None
+            Ignored; scikit-learn passes ``groups`` to splitters, and this one
+            stratifies on ``sample_group`` instead.
         sample_group : array-like of shape (n_samples,), default=None
             Group of each row; None stratifies on y alone.
 
@@ -89,12 +92,12 @@ class GroupStratifiedKFold(BaseCrossValidator):
         )
         yield from skf.split(np.zeros((cells.shape[0], 1)), cells)
 
-    def get_n_splits(self, X=None, y=None, sample_group=None):
+    def get_n_splits(self, X=None, y=None, groups=None, sample_group=None):
         """Number of splits.
 
         Parameters
         ----------
-        X, y, sample_group : object
+        X, y, groups, sample_group : object
             Ignored.
 
         Returns

@@ -58,8 +58,9 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
     estimator_ : classifier
         The fitted domain classifier (None when ``X_target`` was None).
     uncovered_target_share_ : float
-        Share of target rows with ``P(target | x) > 1 - clip``: target mass
-        the source rows barely cover. Above 5 % a
+        Share of target rows where the estimated target density exceeds 99
+        times the source density: target mass the source rows barely cover
+        (computed before clipping). Above 5 % a
         :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
     effective_sample_size_ : float
         Kish effective sample size of the weights.
@@ -140,13 +141,15 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         self.estimator_.fit(Z, d, sample_weight=dw)
         self._prior = 1.0 if self.balance_domains else n_s / n_t
         p_target = self._proba_target(X_target, clip=False)
-        self.uncovered_target_share_ = float(np.mean(p_target > 1 - self.clip))
-        if self.clip > 0 and self.uncovered_target_share_ > 0.05:
+        # With balanced domains, P(target|x) > 0.99 means p_t(x) > 99 p_s(x).
+        cut = 0.99 if self.balance_domains else 0.99 * n_t / (n_t + 0.01 * n_s)
+        self.uncovered_target_share_ = float(np.mean(p_target > cut))
+        if self.uncovered_target_share_ > 0.05:
             warnings.warn(
                 f"{100 * self.uncovered_target_share_:.1f}% of the target rows lie "
-                "where the source has almost no mass (P(target|x) > "
-                f"{1 - self.clip:.2f}); their share of the target cannot be "
-                "represented by reweighting the source rows. Expect a biased "
+                "where the source has almost no mass (target density over 99 "
+                "times the source density); their share of the target cannot "
+                "be represented by reweighting the source rows. Expect a biased "
                 "reweighted fit there.",
                 WeightDegeneracyWarning,
                 stacklevel=4,

@@ -1,0 +1,402 @@
+"""Benchmark of the causal balancing weighters (issue 4).
+
+Procedure
+---------
+lalonde
+    NSW treated (185, Dehejia-Wahba sample) against the PSID-1 (2,490) and the
+    CPS-1 (15,992) comparison groups, shipped in skreweight. Covariates, the
+    same for every implementation: age, educ, black, hisp, marr, nodegree,
+    re74, re75 and the zero-earnings indicators u74 = (re74 == 0), u75 =
+    (re75 == 0). Estimand: the ATT; error against the experimental benchmark
+    1,794.34 (NSW treated minus NSW randomised controls). skreweight: every
+    weighter, Hajek and DR (weighted linear regression adjustment) forms.
+    Peer: DoubleML 0.11 ``DoubleMLIRM(score="ATTE")`` (cross-fitted AIPW)
+    with linear learners (LogisticRegression / LinearRegression) and with
+    random forests, in its own venv (``--peer doubleml``); 5 seeds of the
+    cross-fitting split, median reported.
+kang_schafer
+    The CBIPM paper's Kang-Schafer design, formula by formula
+    (``skreweight.datasets.make_kang_schafer``; the paper's R generator):
+    true ATE = ATT = 0, n in {200, 1000}, sigma in {1, 2}, propensity
+    correct or misspecified, ``--reps`` replications (seeds 1..reps) per cell.
+    Bias = mean estimate, RMSE = sqrt(mean estimate^2), for the ATT and the
+    ATE, weighted (Hajek) and OLS-augmented (DR). The paper's baseline is
+    regenerated: IPW with a logistic GLM (``PropensityWeighting`` with an
+    unpenalised ``LogisticRegression``), normalised weights.
+timing
+    Entropy balancing (ATT) on NSW + CPS-1 (16,177 rows, 10 covariates)
+    against one scikit-learn ``LogisticRegression()`` fit on the same data,
+    measured side by side in one process: one warm-up call each, then the
+    median of 7 timed calls.
+
+BLAS is pinned to one thread; the 1-minute load average is recorded with
+every record. One JSON line per record goes to ``--out``; ``summary`` turns
+the JSON lines into the tables of RESULTS_balancing.md.
+
+Usage::
+
+    python benchmarks/bench_balancing.py lalonde --out results.jsonl
+    /work/venvs/doubleml/bin/python benchmarks/bench_balancing.py lalonde \
+        --peer doubleml --out results.jsonl
+    python benchmarks/bench_balancing.py kang_schafer --reps 200 --out ks.jsonl
+    python benchmarks/bench_balancing.py timing --out results.jsonl
+    python benchmarks/bench_balancing.py summary results.jsonl ks.jsonl
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+EXPERIMENTAL_ATT = 1794.3423848544699
+DATA = Path(__file__).resolve().parents[1] / "skreweight/datasets/data/lalonde.csv.gz"
+FEATURES = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
+
+
+def _versions(*names):
+    import importlib.metadata as md
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _emit(record, out):
+    record["load1"] = os.getloadavg()[0]
+    line = json.dumps(record)
+    print(line, flush=True)
+    if out:
+        with open(out, "a") as fh:
+            fh.write(line + "\n")
+
+
+def load_lalonde_frame(comparison):
+    """The shipped file read with pandas only (so peers need no skreweight)."""
+    import pandas as pd
+
+    frame = pd.read_csv(DATA, compression="gzip")
+    frame = frame[frame["sample"].isin(["nsw_treated", comparison])]
+    X = frame[FEATURES].to_numpy(dtype=float)
+    X = np.column_stack([X, X[:, 6] == 0, X[:, 7] == 0]).astype(float)
+    return X, frame["re78"].to_numpy(float), frame["treat"].to_numpy(float)
+
+
+# ------------------------------------------------------------------ skreweight
+def _weighters(kind):
+    from sklearn.linear_model import LogisticRegression
+
+    from skreweight.weighting import (
+        CBPS,
+        EntropyBalancing,
+        IPMBalancing,
+        PropensityWeighting,
+    )
+
+    glm = LogisticRegression(C=np.inf, max_iter=10_000)
+    out = {
+        "IPW (logistic GLM)": PropensityWeighting(glm),
+        "EntropyBalancing": EntropyBalancing(),
+        "EntropyBalancing(moments=2)": EntropyBalancing(moments=2),
+        "CBPS(exact)": CBPS(),
+        "CBPS(over)": CBPS(method="over"),
+        "IPMBalancing(mmd)": IPMBalancing(),
+        "IPMBalancing(mmd, bw=1,3,10)": IPMBalancing(bandwidth=(1.0, 3.0, 10.0)),
+        "IPMBalancing(mmd, linear)": IPMBalancing(parametrization="linear"),
+    }
+    if kind == "ks":  # the multi-bandwidth kernel triples the cost of a fit
+        del out["IPMBalancing(mmd, bw=1,3,10)"]
+    if kind == "lalonde":
+        out["IPW (logistic GLM, overlap-trimmed 0.01)"] = PropensityWeighting(
+            glm, trim=0.01
+        )
+    return out
+
+
+def _fit_effect(weighter, estimand, method, X, y, t):
+    from skreweight.causal import WeightingEstimator
+
+    est = WeightingEstimator(weighter, estimand=estimand, method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        est.fit(X, y, treatment=t)
+        dt = time.perf_counter() - t0
+    return est, dt
+
+
+def run_lalonde(args):
+    import skreweight
+
+    versions = _versions("scikit-learn", "numpy", "scipy")
+    versions["skreweight"] = getattr(skreweight, "__version__", "dev")
+    for comparison in ("psid1", "cps1"):
+        X, y, t = load_lalonde_frame(comparison)
+        # every weighter here is affine invariant except a raw logistic GLM,
+        # which converges slowly on unscaled earnings: standardise once
+        X = (X - X.mean(0)) / X.std(0)
+        for name, weighter in _weighters("lalonde").items():
+            for method in ("hajek", "dr"):
+                _fit_effect(weighter, "ATT", method, X, y, t)  # warm-up
+                times, est = [], None
+                for _ in range(3):
+                    est, dt = _fit_effect(weighter, "ATT", method, X, y, t)
+                    times.append(dt)
+                _emit(
+                    {
+                        "task": "lalonde",
+                        "impl": "skreweight",
+                        "method": f"{name} [{method}]",
+                        "dataset": comparison,
+                        "att": est.effect_,
+                        "se": est.stderr_,
+                        "error": est.effect_ - EXPERIMENTAL_ATT,
+                        "ess_control": est.effective_sample_size_[1],
+                        "fit_time": float(np.median(times)),
+                        "status": "ok",
+                        "versions": versions,
+                    },
+                    args.out,
+                )
+
+
+def run_lalonde_doubleml(args):
+    import doubleml as dml
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    versions = _versions("doubleml", "scikit-learn", "numpy")
+    learners = {
+        "DoubleMLIRM ATTE (linear)": lambda s: (
+            LinearRegression(),
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        ),
+        "DoubleMLIRM ATTE (random forest)": lambda s: (
+            RandomForestRegressor(200, min_samples_leaf=5, random_state=s, n_jobs=1),
+            RandomForestClassifier(200, min_samples_leaf=5, random_state=s, n_jobs=1),
+        ),
+    }
+    for comparison in ("psid1", "cps1"):
+        X, y, t = load_lalonde_frame(comparison)
+        for name, make in learners.items():
+            for seed in range(5):
+                np.random.seed(seed)  # DoubleML draws its folds from np.random
+                data = dml.DoubleMLData.from_arrays(X, y, t)
+                ml_g, ml_m = make(seed)
+                model = dml.DoubleMLIRM(data, ml_g, ml_m, score="ATTE", n_folds=5)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if seed == 0:
+                        model.fit()  # warm-up
+                        np.random.seed(seed)
+                        model = dml.DoubleMLIRM(
+                            dml.DoubleMLData.from_arrays(X, y, t),
+                            ml_g,
+                            ml_m,
+                            score="ATTE",
+                            n_folds=5,
+                        )
+                    t0 = time.perf_counter()
+                    model.fit()
+                    dt = time.perf_counter() - t0
+                att = float(np.ravel(model.coef)[0])
+                _emit(
+                    {
+                        "task": "lalonde",
+                        "impl": "doubleml",
+                        "method": name,
+                        "dataset": comparison,
+                        "seed": seed,
+                        "att": att,
+                        "se": float(np.ravel(model.se)[0]),
+                        "error": att - EXPERIMENTAL_ATT,
+                        "fit_time": dt,
+                        "status": "ok",
+                        "versions": versions,
+                    },
+                    args.out,
+                )
+
+
+# ---------------------------------------------------------------- Kang-Schafer
+def run_kang_schafer(args):
+    from skreweight.datasets import make_kang_schafer
+
+    weighters = _weighters("ks")
+    if args.only:
+        weighters = {k: v for k, v in weighters.items() if k in args.only}
+    cells = [
+        (n, sigma, prop)
+        for n in args.n
+        for sigma in (1.0, 2.0)
+        for prop in ("correct", "misspecified")
+    ]
+    for n, sigma, prop in cells:
+        for seed in range(1, args.reps + 1):
+            data = make_kang_schafer(n, noise=sigma, propensity=prop, random_state=seed)
+            for name, weighter in weighters.items():
+                for estimand in ("ATT", "ATE"):
+                    base = dict(
+                        task="kang_schafer",
+                        impl="skreweight",
+                        dataset=f"n={n},sigma={sigma:g},ps={prop}",
+                        estimand=estimand,
+                        seed=seed,
+                    )
+                    try:
+                        # one weight fit gives both forms: DR from the
+                        # estimator, Hajek from its weights
+                        est, dt = _fit_effect(
+                            weighter, estimand, "dr", data.X, data.y, data.treatment
+                        )
+                        hajek = _hajek(est.weights_, data.y, data.treatment)
+                        out = {"hajek": hajek, "dr": est.effect_}
+                        status = "ok"
+                    except Exception as exc:  # keep failed records
+                        out, dt, status = {"hajek": None, "dr": None}, None, repr(exc)
+                    for method, value in out.items():
+                        rec = dict(base, method=f"{name} [{method}]", estimate=value)
+                        rec.update(fit_time=dt, status=status)
+                        _emit(rec, args.out)
+
+
+def _hajek(w, y, t):
+    m1 = np.average(y[t == 1], weights=w[t == 1])
+    return float(m1 - np.average(y[t == 0], weights=w[t == 0]))
+
+
+# ----------------------------------------------------------------------- timing
+def run_timing(args):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from skreweight.weighting import EntropyBalancing
+
+    X, _, t = load_lalonde_frame("cps1")
+    Xs = StandardScaler().fit_transform(X)
+    jobs = {
+        "EntropyBalancing(ATT)": lambda: EntropyBalancing().fit(X, treatment=t),
+        "LogisticRegression() raw X": lambda: LogisticRegression().fit(X, t),
+        "LogisticRegression() standardised X": lambda: LogisticRegression().fit(Xs, t),
+    }
+    res = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, job in jobs.items():
+            job()  # warm-up
+        for _ in range(7):  # interleave so that load spikes hit all alike
+            for name, job in jobs.items():
+                t0 = time.perf_counter()
+                job()
+                res.setdefault(name, []).append(time.perf_counter() - t0)
+    for name, times in res.items():
+        _emit(
+            {
+                "task": "timing",
+                "impl": "skreweight" if "Entropy" in name else "scikit-learn",
+                "method": name,
+                "dataset": "nsw+cps1",
+                "n_rows": int(X.shape[0]),
+                "fit_time": float(np.median(times)),
+                "times": times,
+                "status": "ok",
+                "versions": _versions("scikit-learn", "numpy", "scipy"),
+            },
+            args.out,
+        )
+
+
+# ---------------------------------------------------------------------- summary
+def run_summary(args):
+    import pandas as pd
+
+    recs = []
+    for path in args.files:
+        with open(path) as fh:
+            recs += [json.loads(line) for line in fh if line.strip()]
+    df = pd.DataFrame(recs)
+    lal = df[df.task == "lalonde"]
+    if len(lal):
+        tab = (
+            lal.groupby(["impl", "method", "dataset"])
+            .agg(
+                att=("att", "median"),
+                se=("se", "median"),
+                fit_time=("fit_time", "median"),
+            )
+            .reset_index()
+            .pivot(index=["impl", "method"], columns="dataset")
+        )
+        tab.columns = [f"{a}_{b}" for a, b in tab.columns]
+        for c in ("psid1", "cps1"):
+            tab[f"abs_error_{c}"] = (tab[f"att_{c}"] - EXPERIMENTAL_ATT).abs()
+        print("\n## Lalonde ATT (experimental benchmark 1,794)\n")
+        print(tab.round(3).to_markdown())
+    ks = df[(df.task == "kang_schafer") & (df.status == "ok")]
+    if len(ks):
+        g = ks.groupby(["dataset", "estimand", "method"])["estimate"]
+        summ = pd.DataFrame(
+            {
+                "bias": g.mean(),
+                "rmse": g.apply(lambda v: float(np.sqrt(np.mean(np.square(v))))),
+                "reps": g.size(),
+            }
+        ).reset_index()
+        times = ks.groupby(["dataset", "method"])["fit_time"].median()
+        print("\n## Kang-Schafer (true effect 0)\n")
+        for (dataset, estimand), part in summ.groupby(["dataset", "estimand"]):
+            print(f"\n### {dataset}, {estimand}\n")
+            part = part.drop(columns=["dataset", "estimand"]).set_index("method")
+            part["median_fit_time_s"] = times.loc[dataset].reindex(part.index).values
+            print(part.sort_values("rmse").round(3).to_markdown())
+    tim = df[df.task == "timing"]
+    if len(tim):
+        print("\n## Entropy balancing vs one LogisticRegression fit (NSW + CPS-1)\n")
+        t = tim.set_index("method")[["fit_time", "load1"]]
+        base = t.loc["LogisticRegression() raw X", "fit_time"]
+        t["ratio_to_LR_raw"] = t["fit_time"] / base
+        print(t.round(4).to_markdown())
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("lalonde")
+    a.add_argument("--peer", choices=["doubleml"], default=None)
+    a.add_argument("--out", default=None)
+    k = sub.add_parser("kang_schafer")
+    k.add_argument("--reps", type=int, default=200)
+    k.add_argument("--n", type=int, nargs="+", default=[200, 1000])
+    k.add_argument("--only", nargs="*", default=None)
+    k.add_argument("--out", default=None)
+    tm = sub.add_parser("timing")
+    tm.add_argument("--out", default=None)
+    s = sub.add_parser("summary")
+    s.add_argument("files", nargs="+")
+    args = p.parse_args(argv)
+    if args.cmd == "lalonde":
+        (run_lalonde_doubleml if args.peer else run_lalonde)(args)
+    elif args.cmd == "kang_schafer":
+        run_kang_schafer(args)
+    elif args.cmd == "timing":
+        run_timing(args)
+    else:
+        run_summary(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
