@@ -44,8 +44,7 @@ def worst_group_and_average(model):
 # Searching on worst-group accuracy
 # ---------------------------------
 # Metadata routing sends ``sample_group`` to the scorer and to the splitter,
-# which keeps every (group, class) cell in every fold. Here the splits are
-# built once and passed as a list.
+# which keeps every (group, class) cell in every fold.
 import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -54,12 +53,11 @@ from skreweight.model_selection import GroupStratifiedKFold, WorstGroupScorer
 from skreweight.robust import JTTClassifier
 
 sklearn.set_config(enable_metadata_routing=True)
-cv = list(GroupStratifiedKFold(4).split(train.X, train.y, sample_group=train.group))
 upweights = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
 search = GridSearchCV(
     JTTClassifier(LogisticRegression(), LogisticRegression(C=0.01)),
     {"upweight": upweights},
-    cv=cv,
+    cv=GroupStratifiedKFold(4),
     scoring={"wga": WorstGroupScorer(), "acc": "accuracy"},
     refit="wga",
     error_score="raise",

@@ -224,9 +224,7 @@ def test_grid_search_on_worst_group_accuracy(data):
         search = GridSearchCV(
             GroupDROClassifier(alpha=1e-2),
             {"C": [0.0, 2.0]},
-            # a list of splits: GroupStratifiedKFold's own routing request is
-            # broken on main at the time of writing (see the report)
-            cv=list(GroupStratifiedKFold(3).split(X, y, sample_group=g)),
+            cv=GroupStratifiedKFold(3),
             scoring={"wga": WorstGroupScorer(), "acc": "accuracy"},
             refit="wga",
             error_score="raise",

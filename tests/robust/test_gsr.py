@@ -115,7 +115,7 @@ def test_grid_search_with_routed_target_set(data):
         search = GridSearchCV(
             GSRClassifier(max_iter=5, random_state=0),
             {"lr": [0.5, 2.0]},
-            cv=list(GroupStratifiedKFold(2).split(X, y, sample_group=g)),
+            cv=GroupStratifiedKFold(2),
             scoring=WorstGroupScorer(),
             error_score="raise",
         ).fit(
