@@ -201,10 +201,10 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     group_weights_ : ndarray of shape (n_groups,)
         Group weights ``q`` on the simplex: the optimal dual variables (exact
         form), or their average over the rounds (meta-estimator form).
-    group_weights_history_ : ndarray of shape (n_iter_ + 1, n_groups)
-        The group weights before each round and after the last one
-        (meta-estimator form); a single row equal to ``group_weights_`` for the
-        exact form.
+    group_weights_history_ : ndarray of shape (n_rounds + 1, n_groups)
+        The group weights before each of the ``n_iter_`` rounds and after the
+        last one (meta-estimator form); a single row equal to
+        ``group_weights_`` for the exact form.
     group_losses_ : ndarray of shape (n_groups,)
         Adjusted training loss ``L_g + C / sqrt(n_g)`` of each group for the
         final model.

@@ -198,9 +198,10 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight``.
     target_groups_ : ndarray of shape (n_groups,)
         Groups of the target set.
-    group_weights_history_ : ndarray of shape (n_iter_, n_groups)
-        Group weights ``q`` used for the influence scores of each round.
-    worst_group_accuracy_history_ : ndarray of shape (n_iter_,)
+    group_weights_history_ : ndarray of shape (n_rounds, n_groups)
+        Group weights ``q`` used for the influence scores of each of the
+        ``n_iter_`` rounds.
+    worst_group_accuracy_history_ : ndarray of shape (n_rounds,)
         Validation worst-group accuracy of each round's model.
     best_iter_ : int
         The selected round (0 is the unweighted fit).
