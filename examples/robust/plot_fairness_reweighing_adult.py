@@ -91,4 +91,5 @@ for i, (name, r) in enumerate(rates.items()):
 ax.set_xticks(np.arange(2), ["female", "male"])
 ax.set_ylabel("predicted P(>50K)")
 ax.legend()
-_ = ax.set_title("Statistical parity on the test set")
+ax.set_title("Statistical parity on the test set")
+fig.tight_layout()
