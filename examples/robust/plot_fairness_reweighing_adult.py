@@ -15,6 +15,7 @@ smaller disparity.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
+# ruff: noqa: E402  (sphinx-gallery: imports live in the cell that uses them)
 
 # %%
 # Data
@@ -90,4 +91,5 @@ for i, (name, r) in enumerate(rates.items()):
 ax.set_xticks(np.arange(2), ["female", "male"])
 ax.set_ylabel("predicted P(>50K)")
 ax.legend()
-_ = ax.set_title("Statistical parity on the test set")
+ax.set_title("Statistical parity on the test set")
+fig.tight_layout()

@@ -29,11 +29,17 @@ __all__ = ["GroupDROClassifier"]
 
 def _group_jacobian(lin, X, dz, inverse, sw, size):
     """Gradients of every group's mean loss, shape (n_groups, n_params)."""
+    n, n_groups = X.shape[0], size.shape[0]
     scaled = dz * (sw / size[inverse])[:, None]
-    jac = np.empty((size.shape[0], lin.n_params))
-    for g in range(size.shape[0]):
-        mask = inverse == g
-        jac[g] = lin.grad(X[mask], scaled[mask])
+    jac = np.empty((n_groups, lin.n_params))
+    rows = np.arange(n)
+    for a in range(lin.k):
+        spread = np.zeros((n, n_groups))
+        spread[rows, inverse] = scaled[:, a]
+        # coefficient a of feature j sits at j * k + a in theta
+        jac[:, a : lin.k * lin.d : lin.k] = (X.T @ spread).T
+        if lin.fit_intercept:
+            jac[:, lin.k * lin.d + a] = spread.sum(axis=0)
     return jac
 
 
@@ -75,9 +81,15 @@ def solve_group_dro(
     adjust = C / np.sqrt(size)
     p = lin.n_params
 
+    cache = {}
+
     def adjusted(theta):
-        loss, dz = lin.loss_and_dscore(theta, X, y)
-        return group_losses(loss, inverse, sw, size) + adjust, dz
+        key = theta.tobytes()
+        if key not in cache:
+            cache.clear()
+            loss, dz = lin.loss_and_dscore(theta, X, y)
+            cache[key] = (group_losses(loss, inverse, sw, size) + adjust, dz)
+        return cache[key]
 
     def objective(x):
         pen, grad = lin.penalty(x[:p], alpha)
@@ -87,7 +99,7 @@ def solve_group_dro(
         return x[p] - adjusted(x[:p])[0]
 
     def cons_jac(x):
-        _, dz = lin.loss_and_dscore(x[:p], X, y)
+        _, dz = adjusted(x[:p])
         jac = _group_jacobian(lin, X, dz, inverse, sw, size)
         return np.hstack([-jac, np.ones((jac.shape[0], 1))])
 
@@ -175,6 +187,8 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         SLSQP tolerance on the objective (exact form); the Hedge rounds stop
         early when the group weights change by less than ``tol`` in
         L1 norm.
+    verbose : int, default=0
+        Print the group losses of each Hedge round when > 0.
 
     Attributes
     ----------
@@ -187,10 +201,10 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     group_weights_ : ndarray of shape (n_groups,)
         Group weights ``q`` on the simplex: the optimal dual variables (exact
         form), or their average over the rounds (meta-estimator form).
-    group_weights_history_ : ndarray of shape (n_iter_ + 1, n_groups)
-        The group weights before each round and after the last one
-        (meta-estimator form); a single row equal to ``group_weights_`` for the
-        exact form.
+    group_weights_history_ : ndarray of shape (n_rounds + 1, n_groups)
+        The group weights before each of the ``n_iter_`` rounds and after the
+        last one (meta-estimator form); a single row equal to
+        ``group_weights_`` for the exact form.
     group_losses_ : ndarray of shape (n_groups,)
         Adjusted training loss ``L_g + C / sqrt(n_g)`` of each group for the
         final model.
@@ -250,10 +264,19 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "eta": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
-        self, estimator=None, *, C=0.0, alpha=1e-3, eta=1.0, max_iter=100, tol=1e-12
+        self,
+        estimator=None,
+        *,
+        C=0.0,
+        alpha=1e-3,
+        eta=1.0,
+        max_iter=100,
+        tol=1e-12,
+        verbose=0,
     ):
         self.estimator = estimator
         self.C = C
@@ -261,6 +284,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.eta = eta
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
 
     def fit(self, X, y, *, sample_group=None, sample_weight=None):
         """Fit the worst-group-loss minimiser.
@@ -370,6 +394,8 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             w = sw * total * (q / self.group_size_)[inverse]
             est = clone(self.estimator).fit(X, y, sample_weight=w)
             losses = self._group_loss(est, X, y, inverse, sw)
+            if self.verbose:
+                print(f"Group DRO round {it}: adjusted group losses {losses}")
             q_new = q * np.exp(self.eta * (losses - losses.max()))
             q_new /= q_new.sum()
             history.append(q_new)

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from scipy.optimize import minimize
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
@@ -32,22 +32,51 @@ def _augment(X):
     return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
-def fit_last_layer(lin, X, y, w, alpha, theta0, tol=1e-10, max_iter=500):
-    """argmin_theta sum_i w_i l_i(theta) + alpha ||theta||^2 (bias included)."""
+def fit_last_layer(lin, X, y, w, alpha, theta0, tol=1e-10, max_iter=200, factor=None):
+    """argmin_theta sum_i w_i l_i(theta) + alpha ||theta||^2 (bias included).
+
+    Newton's method with the closed-form Hessian. ``factor`` (a Cholesky
+    factor of a nearby Hessian, e.g. the previous round's) is reused for the
+    steps -- a chord iteration that costs one gradient per step -- and the
+    Hessian is refreshed only when progress stalls. Converges to gradient
+    ``tol`` (max norm), the precision influence functions need.
+    """
+    Xa = _augment(X)
 
     def fun(theta):
         loss, dz = lin.loss_and_dscore(theta, X, y)
         value = w @ loss + alpha * theta @ theta
         return value, lin.grad(X, dz * w[:, None]) + 2 * alpha * theta
 
-    res = minimize(
-        fun,
-        theta0,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
-    )
-    return res.x
+    theta = np.array(theta0, dtype=float)
+    f, g = fun(theta)
+    fresh = False
+    for _ in range(max_iter):
+        gnorm = np.abs(g).max()
+        if gnorm <= tol:
+            break
+        if factor is None:
+            factor, fresh = cho_factor(_hessian(lin, Xa, theta, w, alpha)), True
+        step = cho_solve(factor, g)
+        t, decrease = 1.0, g @ step
+        while True:
+            f_new, g_new = fun(theta - t * step)
+            if f_new <= f - 1e-4 * t * decrease or t < 1e-12:
+                break
+            # at machine precision f stops decreasing; accept a smaller gradient
+            if f_new - f <= 1e-14 * abs(f) and np.abs(g_new).max() < gnorm:
+                break
+            t *= 0.5
+        if f_new - f > 1e-14 * abs(f) or t < 1e-12:  # refresh, or stop
+            if fresh:
+                break
+            factor = None
+            continue
+        theta, f, g = theta - t * step, f_new, g_new
+        fresh = False
+        if np.abs(g).max() > 0.25 * gnorm:
+            factor = None  # slow progress: refresh the Hessian next step
+    return theta
 
 
 def _hessian(lin, Xa, theta, w, alpha):
@@ -55,7 +84,7 @@ def _hessian(lin, Xa, theta, w, alpha):
     z = lin.scores(theta, Xa[:, :-1])
     k = lin.k
     if lin.kind == "logistic":
-        p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        p = expit(z[:, 0])
         curv = (p * (1.0 - p))[:, None, None]
     else:
         p = np.exp(z - z.max(axis=1, keepdims=True))
@@ -73,7 +102,7 @@ def _hessian(lin, Xa, theta, w, alpha):
     return H
 
 
-def gsr_influence(lin, X, y, w, theta, alpha, X_t, y_t, group_t, q):
+def gsr_influence(lin, X, y, w, theta, alpha, X_t, y_t, group_t, q, factor=None):
     """Influence scores s_i = (1/n) grad l_i^T H^{-1} sum_g q_g grad L_g^t.
 
     ``s_i`` is minus the derivative of the q-weighted target loss in the
@@ -85,8 +114,9 @@ def gsr_influence(lin, X, y, w, theta, alpha, X_t, y_t, group_t, q):
     size = np.bincount(group_t, minlength=q.shape[0]).astype(float)
     coef_t = q[group_t] / size[group_t]
     target_grad = (Xa_t.T @ (dz_t * coef_t[:, None])).ravel()
-    H = _hessian(lin, Xa, theta, w, alpha)
-    v = cho_solve(cho_factor(H), target_grad).reshape(Xa.shape[1], lin.k)
+    if factor is None:
+        factor = cho_factor(_hessian(lin, Xa, theta, w, alpha))
+    v = cho_solve(factor, target_grad).reshape(Xa.shape[1], lin.k)
     _, dz = lin.loss_and_dscore(theta, X, y)
     return np.sum((Xa @ v) * dz, axis=1) / X.shape[0]
 
@@ -102,7 +132,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
     the weights follow the influence of each row on the worst groups' target
     loss. Each outer round:
 
-    1. fit ``psi(w)`` (L-BFGS, to ``tol``);
+    1. fit ``psi(w)`` (Newton's method, to gradient ``tol``);
     2. measure each group's accuracy (or loss) on the validation part of
        the target set, keep the best model by worst-group accuracy;
     3. update the group weights ``q_g <- q_g exp(1 - acc_g)`` (the
@@ -148,10 +178,12 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         group weights and select the round; the rest drives the influence
         gradients. 0 uses the whole target set for both.
     tol : float, default=1e-10
-        Gradient tolerance of the inner L-BFGS fits (influence functions are
-        exact only at the optimum).
+        Gradient tolerance (max norm) of the inner Newton fits (influence
+        functions are exact only at the optimum).
     random_state : int, RandomState instance or None, default=None
         Seed of the target-set split.
+    verbose : int, default=0
+        Print each round's validation worst-group accuracy when > 0.
 
     Attributes
     ----------
@@ -166,9 +198,10 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight``.
     target_groups_ : ndarray of shape (n_groups,)
         Groups of the target set.
-    group_weights_history_ : ndarray of shape (n_iter_, n_groups)
-        Group weights ``q`` used for the influence scores of each round.
-    worst_group_accuracy_history_ : ndarray of shape (n_iter_,)
+    group_weights_history_ : ndarray of shape (n_rounds, n_groups)
+        Group weights ``q`` used for the influence scores of each of the
+        ``n_iter_`` rounds.
+    worst_group_accuracy_history_ : ndarray of shape (n_rounds,)
         Validation worst-group accuracy of each round's model.
     best_iter_ : int
         The selected round (0 is the unweighted fit).
@@ -228,6 +261,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -243,6 +277,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.5,
         tol=1e-10,
         random_state=None,
+        verbose=0,
     ):
         self.alpha = alpha
         self.max_iter = max_iter
@@ -254,6 +289,7 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.tol = tol
         self.random_state = random_state
+        self.verbose = verbose
 
     def _check_target(self, X_target, y_target, target_group):
         X_t = check_X_target(self, _unwrap(X_target))
@@ -381,17 +417,28 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         q = np.full(n_groups, 1.0 / n_groups)
         best = (-np.inf, 0, theta, w)
         q_hist, wga_hist = [], []
+        factor = None
         for t in range(self.max_iter):
             if t > 0:
-                theta = fit_last_layer(lin, X, y, w, self.alpha, theta, tol=self.tol)
+                theta = fit_last_layer(
+                    lin, X, y, w, self.alpha, theta, tol=self.tol, factor=factor
+                )
+            factor = cho_factor(_hessian(lin, _augment(X), theta, w, self.alpha))
             acc, loss = self._group_metrics(lin, theta, *validation_set)
             wga_hist.append(acc.min())
+            if self.verbose:
+                print(
+                    f"GSR round {t}: validation worst-group accuracy "
+                    f"{acc.min():.4f}, ESS/n {1 / (X.shape[0] * w @ w):.3f}"
+                )
             if acc.min() > best[0]:
                 best = (acc.min(), t, theta, w)
             q = q * np.exp(1.0 - acc if self.group_metric == "accuracy" else loss)
             q /= q.sum()
             q_hist.append(q)
-            s = gsr_influence(lin, X, y, w, theta, self.alpha, *influence_set, q)
+            s = gsr_influence(
+                lin, X, y, w, theta, self.alpha, *influence_set, q, factor=factor
+            )
             norm = np.linalg.norm(s)
             if norm > self.clip:
                 s *= self.clip / norm

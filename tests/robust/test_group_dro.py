@@ -224,12 +224,17 @@ def test_grid_search_on_worst_group_accuracy(data):
         search = GridSearchCV(
             GroupDROClassifier(alpha=1e-2),
             {"C": [0.0, 2.0]},
-            # a list of splits: GroupStratifiedKFold's own routing request is
-            # broken on main at the time of writing (see the report)
-            cv=list(GroupStratifiedKFold(3).split(X, y, sample_group=g)),
+            cv=GroupStratifiedKFold(3),
             scoring={"wga": WorstGroupScorer(), "acc": "accuracy"},
             refit="wga",
             error_score="raise",
         ).fit(X, y, sample_group=g)
     assert np.all(np.isfinite(search.cv_results_["mean_test_wga"]))
     assert search.best_estimator_.groups_.shape == (4,)
+
+
+def test_verbose_prints_rounds(data, capsys):
+    GroupDROClassifier(LogisticRegression(), max_iter=2, verbose=1).fit(
+        data.X, data.y, sample_group=data.group
+    )
+    assert "Group DRO round 1" in capsys.readouterr().out

@@ -115,7 +115,7 @@ def test_grid_search_with_routed_target_set(data):
         search = GridSearchCV(
             GSRClassifier(max_iter=5, random_state=0),
             {"lr": [0.5, 2.0]},
-            cv=list(GroupStratifiedKFold(2).split(X, y, sample_group=g)),
+            cv=GroupStratifiedKFold(2),
             scoring=WorstGroupScorer(),
             error_score="raise",
         ).fit(
@@ -167,3 +167,15 @@ def test_unseen_target_class_raises(data):
             y_target=np.full(300, 5),
             target_group=target.group,
         )
+
+
+def test_verbose_prints_rounds(data, capsys):
+    train, target, _ = data
+    GSRClassifier(max_iter=2, verbose=1, random_state=0).fit(
+        train.X,
+        train.y,
+        X_target=target.X,
+        y_target=target.y,
+        target_group=target.group,
+    )
+    assert "GSR round 1" in capsys.readouterr().out
