@@ -1,7 +1,7 @@
 """
-=================================================
+===================================================
 Conformal intervals that hold under covariate shift
-=================================================
+===================================================
 
 Split-conformal intervals cover ``1 - alpha`` of new labels when the new rows
 come from the training distribution. Under covariate shift they do not.
