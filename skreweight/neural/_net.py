@@ -11,6 +11,7 @@ import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.utils import to_tensor
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_random_state, validate_data
 from torch import nn
@@ -161,12 +162,16 @@ class _WeightedNetMixin:
         super().partial_fit(packed, y, _routing_method="fit")
         return self
 
+    # The loss is normalised by the whole sample's weight, which a stream of
+    # partial_fit calls does not know: hide partial_fit (use warm_start).
+    @available_if(lambda self: False)
     def partial_fit(self, X, y=None, classes=None, **fit_params):  # noqa: D102
-        raise NotImplementedError(
-            f"{type(self).__name__} does not support partial_fit: its loss is "
-            "normalised by the total weight of the whole training sample. Use "
-            "fit, or warm_start=True with repeated fit calls."
-        )
+        raise NotImplementedError  # pragma: no cover
+
+    def _get_param_names(self):
+        # skorch lists every attribute without a trailing underscore; keep the
+        # private bookkeeping (``_params_to_validate``, ...) out of get_params.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -456,6 +461,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        self.check_is_fitted()
         proba = super().predict_proba(X)
         return proba.astype(np.float64)
 
@@ -471,7 +477,8 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -592,6 +599,10 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         with self._seed_ctx():
             return self._fit_arrays(X, y2, sample_weight, cast_y=True, **fit_params)
 
+    @available_if(lambda self: False)
+    def predict_proba(self, X):  # noqa: D102
+        raise NotImplementedError  # pragma: no cover
+
     def predict(self, X):
         """Predict the targets.
 
@@ -604,8 +615,15 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        pred = np.asarray(super().predict(X), dtype=np.float64)
+        self.check_is_fitted()
+        pred = self.forward(X).detach().cpu().numpy().astype(np.float64)
         return pred.ravel() if self._y_1d_ else pred.reshape(pred.shape[0], -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = True
+        return tags
 
 
 for _cls in (WeightedNeuralNetClassifier, WeightedNeuralNetRegressor):

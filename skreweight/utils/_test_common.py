@@ -66,6 +66,33 @@ def _fit_on_source_and_target():
 
 
 # ------------------------------------------------------------------- neural
+# Tiny float64 nets, full batch, few epochs: fast and deterministic.
+def _neural(name, **params):
+    import torch
+
+    from .. import neural
+
+    base = dict(
+        module__hidden_units=(8,),
+        module__dtype=torch.float64,
+        max_epochs=15,
+        batch_size=-1,
+        lr=0.05,
+        random_state=0,
+    )
+    base.update(params)
+    return getattr(neural, name)(**base)
+
+
+_SKORCH_INIT = {
+    "check_no_attributes_set_in_init": (
+        "skorch's NeuralNet.__init__ sets history_, initialized_ and "
+        "virtual_params_, and stores prefixed arguments (module__*) as attributes"
+    ),
+}
+for _name in ("WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"):
+    INIT_PARAMS[_name] = lambda _name=_name: [_neural(_name)]
+    EXPECTED_FAILED_CHECKS[_name] = dict(_SKORCH_INIT)
 
 
 def _construct_instances(cls):

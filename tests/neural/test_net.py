@@ -139,10 +139,10 @@ def test_bad_sample_weight(sw, match):
         WeightedNeuralNetClassifier(max_epochs=1).fit(X, y, sample_weight=sw)
 
 
-def test_partial_fit_is_refused():
-    X, y, _ = _data()
-    with pytest.raises(NotImplementedError, match="whole training sample"):
-        WeightedNeuralNetClassifier().partial_fit(X, y)
+def test_partial_fit_is_hidden():
+    # the loss is normalised over the whole sample, which partial_fit cannot know
+    assert not hasattr(WeightedNeuralNetClassifier(), "partial_fit")
+    assert not hasattr(WeightedNeuralNetRegressor(), "predict_proba")
 
 
 def test_valid_split_normalises_each_split():
