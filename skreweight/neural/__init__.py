@@ -13,10 +13,20 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
         "your hardware first, see https://pytorch.org)."
     ) from exc
 
+from ._group_dro import NeuralGroupDROClassifier
+from ._imbalance import CosineMLPModule, LDAMClassifier
+from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
 from ._net import MLPModule, WeightedNeuralNetClassifier, WeightedNeuralNetRegressor
 
 __all__ = [
+    "CosineMLPModule",
+    "FocalLoss",
+    "LDAMClassifier",
+    "LDAMLoss",
+    "LogitAdjustedLoss",
     "MLPModule",
+    "NeuralGroupDROClassifier",
     "WeightedNeuralNetClassifier",
     "WeightedNeuralNetRegressor",
+    "class_balanced_weights",
 ]

@@ -4,18 +4,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import inspect
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.dataset import Dataset
 from skorch.utils import to_tensor
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_random_state, validate_data
 from torch import nn
-from torch.utils.data import Subset
+from torch.utils.data import DataLoader, Subset
 
 from ..utils.validation import check_sample_weight
 
@@ -25,7 +27,6 @@ __all__ = ["WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"]
 # sees only ``_X``; the loss reads the rest.
 _X_KEY = "_X"
 _W_KEY = "_sample_weight"
-_IDX_KEY = "_row"
 
 
 class MLPModule(nn.Module):
@@ -116,6 +117,62 @@ def seeded(random_state, device):
         yield
 
 
+class _TensorDataset(torch.utils.data.Dataset):
+    """Rows held as tensors (a dict of them for X); batches are slices."""
+
+    def __init__(self, X, y=None, device=None):
+        def as_tensor(a):
+            return None if a is None else torch.as_tensor(np.asarray(a), device=device)
+
+        if isinstance(X, Mapping):
+            self.X = {k: as_tensor(v) for k, v in X.items()}
+            self._n = len(next(iter(self.X.values())))
+        else:
+            self.X = as_tensor(X)
+            self._n = len(self.X)
+        self.y = as_tensor(y)
+
+    def __len__(self):
+        return self._n
+
+    def take(self, idx):
+        if isinstance(self.X, dict):
+            Xb = {k: v[idx] for k, v in self.X.items()}
+        else:
+            Xb = self.X[idx]
+        return Xb, (None if self.y is None else self.y[idx])
+
+    def __getitem__(self, i):
+        return self.take(i)
+
+
+class _BatchIterator:
+    """Mini-batches of a :class:`_TensorDataset` (or a ``Subset`` of one) by
+    slicing, instead of a ``DataLoader`` collating rows one by one."""
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        if isinstance(dataset, Subset):
+            self.base = dataset.dataset
+            self.rows = torch.as_tensor(np.asarray(dataset.indices))
+        else:
+            self.base, self.rows = dataset, None
+        self.n = len(dataset)
+        self.batch_size = max(int(batch_size), 1)
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        if self.rows is not None:
+            order = self.rows[order]
+        device = self.base.y.device if self.base.y is not None else None
+        for start in range(0, self.n, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            yield self.base.take(idx if device is None else idx.to(device))
+
+
 def _module_dtype(module):
     for param in module.parameters():
         return param.dtype
@@ -144,12 +201,16 @@ class _WeightedNetMixin:
         return np.asarray(X, dtype=torch.empty(0, dtype=dtype).numpy().dtype)
 
     def _pack(self, X, sample_weight, **extra):
-        data = {_X_KEY: X, _W_KEY: sample_weight, _IDX_KEY: np.arange(X.shape[0])}
+        data = {_X_KEY: X, _W_KEY: sample_weight}
         data.update(extra)
         return data
 
-    def _fit_arrays(self, X, y, sample_weight, cast_y=False, **extra):
-        """Build the module and train on the packed arrays (X, y validated)."""
+    def _fit_arrays(self, X, y, sample_weight, cast_y=False, extra=None, **fit_params):
+        """Build the module and train on the packed arrays (X, y validated).
+
+        ``extra`` holds row-aligned arrays batched with X (read by the loss);
+        ``fit_params`` go to the module's ``forward`` unchanged.
+        """
         check_device(self.device)
         sw = check_sample_weight(sample_weight, X)
         if not (self.warm_start and self.initialized_):
@@ -158,8 +219,8 @@ class _WeightedNetMixin:
         if cast_y:
             y = y.astype(Xa.dtype)
         self.sample_weight_fit_ = sw
-        packed = self._pack(Xa, sw.astype(Xa.dtype), **extra)
-        super().partial_fit(packed, y, _routing_method="fit")
+        packed = self._pack(Xa, sw.astype(Xa.dtype), **(extra or {}))
+        super().partial_fit(packed, y, _routing_method="fit", **fit_params)
         return self
 
     # The loss is normalised by the whole sample's weight, which a stream of
@@ -190,6 +251,9 @@ class _WeightedNetMixin:
             criterion = self._default_criterion
         if isinstance(criterion, type):
             kwargs.setdefault("reduction", "none")
+            params = inspect.signature(criterion).parameters
+            if "class_counts" in params and hasattr(self, "class_counts_"):
+                kwargs.setdefault("class_counts", self.class_counts_)
             self.criterion_ = criterion(**kwargs)
         else:
             self.criterion_ = criterion
@@ -202,6 +266,11 @@ class _WeightedNetMixin:
             )
         return self
 
+    def get_dataset(self, X, y=None):
+        if self.dataset is Dataset and not self.get_params_for("dataset"):
+            return _TensorDataset(X, y, device=self.device)
+        return super().get_dataset(X, y)
+
     def get_iterator(self, dataset, training=False):
         if training:
             kwargs = self.get_params_for("iterator_train")
@@ -213,6 +282,13 @@ class _WeightedNetMixin:
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = max(len(dataset), 1)
+        base = dataset.dataset if isinstance(dataset, Subset) else dataset
+        if (
+            iterator is DataLoader
+            and isinstance(base, _TensorDataset)
+            and set(kwargs) <= {"batch_size", "shuffle"}
+        ):
+            return _BatchIterator(dataset, **kwargs)
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -234,7 +310,18 @@ class _WeightedNetMixin:
         return float(np.mean(w))
 
     def _on_split(self, X, y, dataset_train):
-        """Hook: statistics of the training split (subclasses)."""
+        """Record the training split's size and per-class weight totals."""
+        idx = (
+            np.asarray(dataset_train.indices)
+            if isinstance(dataset_train, Subset)
+            else np.arange(len(X[_W_KEY]))
+        )
+        self._n_train_ = idx.shape[0]
+        if hasattr(self, "class_counts_"):
+            self._train_class_totals_ = np.bincount(
+                np.asarray(y)[idx], weights=X[_W_KEY][idx].astype(np.float64),
+                minlength=len(self.class_counts_),
+            )
 
     # -- forward and loss -------------------------------------------------------
     def infer(self, x, **fit_params):
@@ -264,7 +351,7 @@ class _WeightedNetMixin:
             mean_w = 1.0
         factor, factor_mean = self._row_factor(y_true, X, training)
         if factor is not None:
-            w = w * factor
+            w = w * factor.to(losses.dtype)
             mean_w = factor_mean
         return (w * losses).sum() / (losses.shape[0] * mean_w)
 
@@ -441,8 +528,15 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
             Fitted classifier.
         """
         X, y_enc = self._encode_y(X, y)
+        sw = check_sample_weight(sample_weight, X)
+        self._set_class_counts(y_enc, sw)
         with self._seed_ctx():
-            return self._fit_arrays(X, y_enc, sample_weight, **fit_params)
+            return self._fit_arrays(X, y_enc, sw, **fit_params)
+
+    def _set_class_counts(self, y_enc, sw):
+        self.class_counts_ = np.bincount(
+            y_enc, weights=sw, minlength=len(self.classes_)
+        )
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":
@@ -462,8 +556,10 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         proba : ndarray of shape (n_samples, n_classes)
         """
         self.check_is_fitted()
-        proba = super().predict_proba(X)
-        return proba.astype(np.float64)
+        proba = super().predict_proba(X).astype(np.float64)
+        if self.predict_nonlinearity == "auto":
+            proba /= proba.sum(axis=1, keepdims=True)  # exact in float64
+        return proba
 
     def predict(self, X):
         """Most probable class.

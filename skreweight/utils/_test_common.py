@@ -90,7 +90,12 @@ _SKORCH_INIT = {
         "virtual_params_, and stores prefixed arguments (module__*) as attributes"
     ),
 }
-for _name in ("WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"):
+for _name in (
+    "LDAMClassifier",
+    "NeuralGroupDROClassifier",
+    "WeightedNeuralNetClassifier",
+    "WeightedNeuralNetRegressor",
+):
     INIT_PARAMS[_name] = lambda _name=_name: [_neural(_name)]
     EXPECTED_FAILED_CHECKS[_name] = dict(_SKORCH_INIT)
 
