@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
         "your hardware first, see https://pytorch.org)."
     ) from exc
 
+from ._density_ratio import NeuralDensityRatio
 from ._group_dro import NeuralGroupDROClassifier
 from ._imbalance import CosineMLPModule, LDAMClassifier
 from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
@@ -25,6 +26,7 @@ __all__ = [
     "LDAMLoss",
     "LogitAdjustedLoss",
     "MLPModule",
+    "NeuralDensityRatio",
     "NeuralGroupDROClassifier",
     "WeightedNeuralNetClassifier",
     "WeightedNeuralNetRegressor",

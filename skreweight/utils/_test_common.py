@@ -98,6 +98,11 @@ for _name in (
 ):
     INIT_PARAMS[_name] = lambda _name=_name: [_neural(_name)]
     EXPECTED_FAILED_CHECKS[_name] = dict(_SKORCH_INIT)
+INIT_PARAMS["NeuralDensityRatio"] = lambda: [
+    __import__("skreweight.neural", fromlist=["x"]).NeuralDensityRatio(
+        hidden_units=(8,), max_epochs=30, random_state=0
+    )
+]
 
 
 def _construct_instances(cls):
