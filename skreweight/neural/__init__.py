@@ -17,6 +17,7 @@ from ._density_ratio import NeuralDensityRatio
 from ._group_dro import NeuralGroupDROClassifier
 from ._imbalance import CosineMLPModule, LDAMClassifier
 from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
+from ._ipm import NeuralIPMBalancing
 from ._net import MLPModule, WeightedNeuralNetClassifier, WeightedNeuralNetRegressor
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "MLPModule",
     "NeuralDensityRatio",
     "NeuralGroupDROClassifier",
+    "NeuralIPMBalancing",
     "WeightedNeuralNetClassifier",
     "WeightedNeuralNetRegressor",
     "class_balanced_weights",
