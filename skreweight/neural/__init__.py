@@ -16,8 +16,8 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
 from ._density_ratio import NeuralDensityRatio
 from ._group_dro import NeuralGroupDROClassifier
 from ._imbalance import CosineMLPModule, LDAMClassifier
-from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
 from ._ipm import NeuralIPMBalancing
+from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
 from ._net import MLPModule, WeightedNeuralNetClassifier, WeightedNeuralNetRegressor
 
 __all__ = [

@@ -18,7 +18,9 @@ __all__ = [
 
 def _check_reduction(reduction):
     if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(
+            f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
+        )
 
 
 def _reduce(loss, reduction):
@@ -184,7 +186,9 @@ class LogitAdjustedLoss(nn.Module):
         super().__init__()
         _check_reduction(reduction)
         counts = _check_counts(class_counts)
-        self.register_buffer("log_prior", torch.as_tensor(np.log(counts / counts.sum())))
+        self.register_buffer(
+            "log_prior", torch.as_tensor(np.log(counts / counts.sum()))
+        )
         self.register_buffer(
             "weight", None if weight is None else torch.as_tensor(weight)
         )

@@ -9,13 +9,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.dataset import Dataset
-from skorch.utils import to_tensor
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_random_state, validate_data
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.dataset import Dataset
+from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
@@ -319,7 +319,8 @@ class _WeightedNetMixin:
         self._n_train_ = idx.shape[0]
         if hasattr(self, "class_counts_"):
             self._train_class_totals_ = np.bincount(
-                np.asarray(y)[idx], weights=X[_W_KEY][idx].astype(np.float64),
+                np.asarray(y)[idx],
+                weights=X[_W_KEY][idx].astype(np.float64),
                 minlength=len(self.class_counts_),
             )
 
@@ -686,7 +687,11 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
                 "is None."
             )
         X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], multi_output=True,
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
             y_numeric=True,
         )
         self._y_1d_ = y.ndim == 1

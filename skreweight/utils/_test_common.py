@@ -152,6 +152,7 @@ def _neural_treatment_shim():
         )
     return globals()[name]
 
+
 INIT_PARAMS["NeuralDensityRatio"] = lambda: [
     __import__("skreweight.neural", fromlist=["x"]).NeuralDensityRatio(
         hidden_units=(8,), max_epochs=30, random_state=0

@@ -33,7 +33,12 @@ LINEAR = dict(module__hidden_units=(), batch_size=-1, lr=0.1, max_epochs=300)
 def test_online_update_matches_hand_computation():
     X, y, g = _spurious(60, 0.8, 0)
     net = NeuralGroupDROClassifier(
-        0.5, adjustment=1.0, lr=0.0, max_epochs=1, batch_size=-1, random_state=0,
+        0.5,
+        adjustment=1.0,
+        lr=0.0,
+        max_epochs=1,
+        batch_size=-1,
+        random_state=0,
         module__dtype=torch.float64,
     ).fit(X, y, sample_group=g)
     with torch.no_grad():
@@ -67,8 +72,12 @@ def test_integer_weights_equal_repeated_rows():
     sw = np.random.RandomState(1).randint(1, 4, size=50)
     rep = np.repeat(np.arange(50), sw)
     common = dict(
-        step_size=0.2, max_epochs=8, batch_size=-1, random_state=0,
-        module__dtype=torch.float64, module__hidden_units=(4,),
+        step_size=0.2,
+        max_epochs=8,
+        batch_size=-1,
+        random_state=0,
+        module__dtype=torch.float64,
+        module__hidden_units=(4,),
     )
     a = NeuralGroupDROClassifier(**common).fit(X, y, sample_group=g, sample_weight=sw)
     b = NeuralGroupDROClassifier(**common).fit(X[rep], y[rep], sample_group=g[rep])

@@ -42,7 +42,9 @@ def _grads(net):
     )
 
 
-@pytest.mark.parametrize("cls", [WeightedNeuralNetClassifier, WeightedNeuralNetRegressor])
+@pytest.mark.parametrize(
+    "cls", [WeightedNeuralNetClassifier, WeightedNeuralNetRegressor]
+)
 def test_integer_weights_equal_repeated_rows_loss_and_gradients(cls):
     X, y, sw = _data()
     target = y if cls is WeightedNeuralNetClassifier else X[:, 0] - X[:, 1]
@@ -67,11 +69,15 @@ def test_epoch_loss_is_whole_sample_weighted_mean_for_any_batching(batch_size):
     sw = np.where(np.arange(50) < 25, 100.0, 1.0)
     full = _net(WeightedNeuralNetClassifier, lr=0.0, max_epochs=1)
     full.fit(X, y, sample_weight=sw)
-    mini = _net(WeightedNeuralNetClassifier, lr=0.0, max_epochs=1, batch_size=batch_size)
+    mini = _net(
+        WeightedNeuralNetClassifier, lr=0.0, max_epochs=1, batch_size=batch_size
+    )
     mini.fit(X, y, sample_weight=sw)
     with torch.no_grad():
         out = mini.module_(torch.as_tensor(X))
-        losses = torch.nn.functional.cross_entropy(out, torch.as_tensor(y), reduction="none")
+        losses = torch.nn.functional.cross_entropy(
+            out, torch.as_tensor(y), reduction="none"
+        )
     expected = float((losses.numpy() * sw).sum() / sw.sum())
     assert_allclose(full.history[-1, "train_loss"], expected, rtol=1e-10)
     assert_allclose(mini.history[-1, "train_loss"], expected, rtol=1e-10)
@@ -81,7 +87,9 @@ def test_zero_weight_drops_row():
     X, y, _ = _data()
     sw = np.ones(X.shape[0])
     sw[::3] = 0
-    a = _net(WeightedNeuralNetClassifier, lr=0.1, max_epochs=10).fit(X, y, sample_weight=sw)
+    a = _net(WeightedNeuralNetClassifier, lr=0.1, max_epochs=10).fit(
+        X, y, sample_weight=sw
+    )
     keep = sw > 0
     b = _net(WeightedNeuralNetClassifier, lr=0.1, max_epochs=10).fit(X[keep], y[keep])
     assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-6)
@@ -120,7 +128,9 @@ def test_cuda_requested_but_absent_raises():
 
 def test_reduced_criterion_instance_rejected():
     X, y, _ = _data()
-    net = WeightedNeuralNetClassifier(criterion=torch.nn.CrossEntropyLoss(), max_epochs=1)
+    net = WeightedNeuralNetClassifier(
+        criterion=torch.nn.CrossEntropyLoss(), max_epochs=1
+    )
     with pytest.raises(ValueError, match="reduction='none'"):
         net.fit(X, y)
 
