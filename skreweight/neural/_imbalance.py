@@ -152,7 +152,7 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
     >>> y = np.r_[np.zeros(90, int), np.ones(10, int)]
     >>> clf = LDAMClassifier(max_epochs=20, random_state=0).fit(X, y)
     >>> clf.criterion_.margins.numpy().round(3)
-    array([0.281, 0.5  ])
+    array([0.289, 0.5  ])
     """
 
     _parameter_constraints = {

@@ -53,7 +53,9 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
     layer LeakyReLU(0.1) network ``f`` (the critic) is trained to *maximise*
     the squared imbalance ``(E_target f - sum_i m_i f(x_i))^2`` minus a WGAN-GP
     gradient penalty ``lambda * mean (|grad f(x_hat)| - 1)^2`` on random
-    interpolates ``x_hat`` between target and reweighted rows, while the
+    interpolates ``x_hat`` between target and reweighted rows (its parameters
+    are also clipped to ``[-weight_clip, weight_clip]``, as in the authors'
+    code), while the
     weights ``m`` of the reweighted arm, a softmax over one free parameter per
     unit, *minimise* it. Each outer Adam step on the weights
     follows ``critic_steps`` Adam steps of the critic.
@@ -77,10 +79,12 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         Gradient-penalty coefficient ``lambda`` (the paper's ``tau = 0.3``).
     n_interpolates : int, default=100
         Number of random interpolates for the penalty (the paper's R).
-    weight_clip : float or None, default=None
+    weight_clip : float or None, default=0.1
         Clip the critic's parameters to ``[-weight_clip, weight_clip]`` after
-        each step. The authors' code clips at 0.1 on top of the penalty; the
-        penalty alone (WGAN-GP) balances better and is the default.
+        each step, on top of the penalty, as the authors' code does. None
+        (the penalty alone, WGAN-GP) gives a stronger critic: it balances
+        simple designs faster, but on Kang-Schafer it overfits the imbalance
+        and the weights degenerate (see ``benchmarks/RESULTS_neural.md``).
     max_iter : int, default=1000
         Outer Adam steps on the weights (the paper: 1000).
     learning_rate : float, default=0.03
@@ -170,7 +174,7 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         hidden_units=(100,),
         gradient_penalty=0.3,
         n_interpolates=100,
-        weight_clip=None,
+        weight_clip=0.1,
         max_iter=1000,
         learning_rate=0.03,
         critic_steps=5,
