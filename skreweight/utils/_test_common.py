@@ -75,7 +75,7 @@ def _neural(name, **params):
     base = dict(
         module__hidden_units=(8,),
         module__dtype=torch.float64,
-        max_epochs=15,
+        max_epochs=5,
         batch_size=-1,
         lr=0.05,
         random_state=0,
