@@ -4,7 +4,7 @@ Procedure
 ---------
 Task ``speed``: binary classification, X ~ N(0, I_20), y = 1{x . beta + noise > 0},
 integer sample weights in {1, 2, 3}. Both implementations train the same
-module (MLP 20-64-2, float32, Adam lr 1e-3, batch 512, ``--epochs`` epochs,
+module (MLP 20-64-2, float32, Adam lr 1e-2, batch 512, ``--epochs`` epochs,
 full shuffle) on the same rows and seeds:
 
 - ``skreweight``: ``WeightedNeuralNetClassifier`` with ``sample_weight``
@@ -89,7 +89,7 @@ def _make(impl, device, epochs, seed):
 
     common = dict(
         optimizer=torch.optim.Adam,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=epochs,
         batch_size=512,
         device=device,

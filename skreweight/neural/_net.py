@@ -122,7 +122,12 @@ class _TensorDataset(torch.utils.data.Dataset):
 
     def __init__(self, X, y=None, device=None):
         def as_tensor(a):
-            return None if a is None else torch.as_tensor(np.asarray(a), device=device)
+            if a is None:
+                return None
+            a = np.asarray(a)
+            if not a.flags.writeable:  # e.g. a read-only memmap
+                a = a.copy()
+            return torch.as_tensor(a, device=device)
 
         if isinstance(X, Mapping):
             self.X = {k: as_tensor(v) for k, v in X.items()}

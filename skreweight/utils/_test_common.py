@@ -136,7 +136,9 @@ def _neural_treatment_shim():
                     "required: 1 sample cannot hold both arms."
                 )
             if Xf is not None and Xf.ndim == 2 and Xf.shape[0] > 1:
-                h = np.sin(Xf @ (1.0 + np.arange(Xf.shape[1])) * 12.9898) * 43758.5
+                with np.errstate(all="ignore"):
+                    h = np.sin(Xf @ (1.0 + np.arange(Xf.shape[1])) * 12.9898)
+                h = np.nan_to_num(h) * 43758.5
                 treatment = (h % 1.0 > 0.5).astype(float)
                 if treatment.min() == treatment.max():
                     treatment = (np.arange(len(treatment)) % 2).astype(float)
