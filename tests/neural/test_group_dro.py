@@ -115,3 +115,13 @@ def test_group_errors():
         )
     with pytest.raises(ValueError, match="step_size"):
         NeuralGroupDROClassifier(-1.0, max_epochs=1).fit(X, y, sample_group=g)
+
+
+def test_grid_search_routes_sample_group(routing):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, g = _spurious(120, 0.8, 3)
+    net = NeuralGroupDROClassifier(max_epochs=3, batch_size=-1, random_state=0)
+    gs = GridSearchCV(net, {"step_size": [0.0, 0.1]}, cv=2, error_score="raise")
+    gs.fit(X, y, sample_group=g)
+    assert gs.best_estimator_.group_weights_.shape == (4,)

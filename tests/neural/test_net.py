@@ -186,3 +186,14 @@ def test_grid_search_with_sample_weight():
     ).fit(X, y, sample_weight=sw + 1.0)
     assert gs.best_params_["lr"] in (0.01, 0.05)
     assert clone(gs.best_estimator_).get_params()["lr"] == gs.best_params_["lr"]
+
+
+def test_reweighted_classifier_with_routing(routing):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] > 0).astype(int)
+    Xt = rng.normal(0.5, 1.0, size=(50, 2))
+    inner = WeightedNeuralNetClassifier(max_epochs=5, random_state=0)
+    rc = ReweightedClassifier(ClassifierDensityRatio(), inner)
+    rc.fit(X, y, X_target=(Xt,))
+    assert_allclose(rc.estimator_.sample_weight_fit_, rc.weights_)
