@@ -172,10 +172,11 @@ class _BatchIterator:
         order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
         if self.rows is not None:
             order = self.rows[order]
-        device = self.base.y.device if self.base.y is not None else None
+        X = self.base.X
+        device = next(iter(X.values())).device if isinstance(X, dict) else X.device
+        order = order.to(device)
         for start in range(0, self.n, self.batch_size):
-            idx = order[start : start + self.batch_size]
-            yield self.base.take(idx if device is None else idx.to(device))
+            yield self.base.take(order[start : start + self.batch_size])
 
 
 def _module_dtype(module):
