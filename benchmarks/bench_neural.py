@@ -223,14 +223,14 @@ def _ks_methods():
     }
 
 
-def bench_kang_schafer(sizes, reps, out):
+def bench_kang_schafer(sizes, reps, out, first_seed=0):
     methods = _ks_methods()
     X, t, _ = kang_schafer(200, random_state=10_000)
     for fn in methods.values():  # warm-up
         fn(X, t, 0)
     records = []
     for n in sizes:
-        for rep in range(reps):
+        for rep in range(first_seed, first_seed + reps):
             X, t, y = kang_schafer(n, random_state=rep)
             for name, fn in methods.items():
                 load = _load()
@@ -321,6 +321,7 @@ def main():
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--ks-sizes", type=int, nargs="+", default=[200])
     p.add_argument("--ks-reps", type=int, default=20)
+    p.add_argument("--ks-first-seed", type=int, default=0)
     p.add_argument("--out", default="benchmarks/results_neural.jsonl")
     args = p.parse_args()
     records = []
@@ -332,7 +333,9 @@ def main():
             if args.task in ("speed", "all"):
                 records += bench_speed(args.sizes, range(args.seeds), args.epochs, out)
             if args.task in ("kang_schafer", "all"):
-                records += bench_kang_schafer(args.ks_sizes, args.ks_reps, out)
+                records += bench_kang_schafer(
+                    args.ks_sizes, args.ks_reps, out, args.ks_first_seed
+                )
     summarize(records)
 
 
