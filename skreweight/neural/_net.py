@@ -511,9 +511,19 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
             )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_inferred_ = encoder.classes_
-        return X, encoder.transform(y).astype(np.int64)
+        if self.classes is None:
+            encoder = LabelEncoder().fit(y)
+            self.classes_inferred_ = encoder.classes_
+            return X, encoder.transform(y).astype(np.int64)
+        classes = np.asarray(self.classes)
+        lookup = {c: i for i, c in enumerate(classes.tolist())}
+        unknown = sorted(set(np.unique(y).tolist()) - set(lookup))
+        if unknown:
+            raise ValueError(
+                f"y has labels {unknown} that are not in classes="
+                f"{classes.tolist()}; add them to `classes` or leave it None."
+            )
+        return X, np.array([lookup[v] for v in y.tolist()], dtype=np.int64)
 
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Train the network on the weighted rows.

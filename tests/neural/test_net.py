@@ -197,3 +197,13 @@ def test_reweighted_classifier_with_routing(routing):
     rc = ReweightedClassifier(ClassifierDensityRatio(), inner)
     rc.fit(X, y, X_target=(Xt,))
     assert_allclose(rc.estimator_.sample_weight_fit_, rc.weights_)
+
+
+def test_explicit_classes_fix_the_output_units():
+    X, y, _ = _data()
+    clf = WeightedNeuralNetClassifier(classes=[0, 1, 2], max_epochs=2, random_state=0)
+    clf.fit(X, y)
+    assert clf.predict_proba(X).shape == (X.shape[0], 3)
+    assert set(clf.predict(X)) <= {0, 1, 2}
+    with pytest.raises(ValueError, match="not in classes"):
+        WeightedNeuralNetClassifier(classes=[0, 5], max_epochs=1).fit(X, y)
