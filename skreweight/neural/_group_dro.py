@@ -219,7 +219,9 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         w_sum = w_sum.index_add(0, codes, w)
         l_sum = torch.zeros_like(w_sum).index_add(0, codes, w * losses)
         present = w_sum > 0
-        group_loss = torch.where(present, l_sum / w_sum.clamp_min(1e-300), 0.0)
+        # absent groups get 0 (a safe denominator keeps their gradient finite)
+        safe = torch.where(present, w_sum, torch.ones_like(w_sum))
+        group_loss = torch.where(present, l_sum / safe, 0.0)
         q = self._q.to(device=losses.device, dtype=losses.dtype)
         if training:
             adjusted = group_loss.detach()
