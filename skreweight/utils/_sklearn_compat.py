@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import (  # noqa: F401
     Interval,
     Options,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils.metaestimators import _BaseComposition  # noqa: F401
