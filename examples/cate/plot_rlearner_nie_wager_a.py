@@ -101,6 +101,12 @@ tau_best = search.predict(test.X)
 print(f"tau-MSE after tuning: {np.mean((tau_best - test.tau) ** 2):.4f}")
 
 # %%
+# The effect varies little here (its variance is about 0.04) next to unit
+# outcome noise, so even a good estimate has an error of that order: Nie and
+# Wager report a mean tau-MSE of 0.046 for their tuned boosted R-learner at
+# n = 1000.
+
+# %%
 # Estimated against true effects
 # ------------------------------
 import matplotlib.pyplot as plt
@@ -119,7 +125,8 @@ _ = ax.set_title("R-learner on setup A (tuned by R-loss)")
 # R-learner is a weighted least-squares fit, and
 # :meth:`~skreweight.causal.RLearner.best_linear_projection` reports its
 # coefficients with heteroskedasticity-robust (HC1) standard errors. The true
-# effect loads on ``x0`` and ``x1`` with slope 0.5 each.
+# effect loads on ``x0`` and ``x1`` with slope 0.5 each; with seven
+# coefficients, one spurious p-value near 0.05 is no surprise.
 from sklearn.linear_model import LinearRegression
 
 linear = RLearner(
