@@ -293,7 +293,10 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        e = self._clip_propensity(nuis.e, warn=True) if self._binary else nuis.e
+        if self._binary:
+            e = self._clip_propensity(nuis.e, warn=True)
+        else:
+            e, self.n_clipped_ = nuis.e, 0
         phi, omega = self._pseudo_and_weights(y, t, e, nuis)
         sw_or_one = np.ones_like(y) if sw is None else sw
         self.weights_ = omega / np.average(omega, weights=sw_or_one)

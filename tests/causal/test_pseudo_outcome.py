@@ -139,7 +139,7 @@ def test_continuous_treatment_rlearner():
     # but the R-learner is orthogonal to it: the error stays second order.
     assert_allclose(rl.model_final_.coef_, [2.0, 0.0, 0.0], atol=0.2)
     assert_allclose(rl.model_final_.intercept_, 1.0, atol=0.2)
-    assert not hasattr(rl, "n_clipped_") or rl.n_clipped_ == 0
+    assert rl.n_clipped_ == 0
 
 
 def test_continuous_treatment_needs_u_pseudo_outcome():
