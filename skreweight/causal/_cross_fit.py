@@ -207,7 +207,7 @@ def cross_fit_nuisances(
     random_state : int, RandomState instance or None, default=None
         Seed of the fold shuffle when ``cv`` is an int.
     verbose : int, default=0
-        joblib's progress messages above 0.
+        Above 0, joblib reports the progress of the folds.
 
     Returns
     -------

@@ -74,17 +74,14 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
     ``model_final`` on ``(X, phi)`` with ``sample_weight`` set to the chosen
     weights. ``predict(X)`` returns the estimated CATE.
 
-    ============  ===============================================  ==========
-    pseudo        ``phi``                                          IVW weight
-    ============  ===============================================  ==========
-    ``"U"``       ``(Y - m) / (A - e)``                            ``(A - e)^2``
-    ``"DR"``      ``A (Y - mu1) / e - (1 - A) (Y - mu0) / (1 - e)  ``e (1 - e)``
-                  + mu1 - mu0``
-    ``"Cov"``     ``(Y - m) (A - e) / (e (1 - e))``                ``e (1 - e)``
-    ============  ===============================================  ==========
+    - ``"U"``: ``phi = (Y - m) / (A - e)``, IVW weight ``(A - e)^2``;
+    - ``"DR"``: ``phi = mu1 - mu0 + A (Y - mu1) / e - (1 - A) (Y - mu0) /
+      (1 - e)``, IVW weight ``e (1 - e)``;
+    - ``"Cov"``: ``phi = (Y - m) (A - e) / (e (1 - e))``, IVW weight
+      ``e (1 - e)``.
 
-    With ``weights="ivw"`` the weights are the inverse-variance weights of the
-    last column (Fisher, 2024); ``"U"`` with them is exactly the R-learner of
+    With ``weights="ivw"`` the rows get the inverse-variance weights listed
+    above (Fisher, 2024); ``"U"`` with them is exactly the R-learner of
     Nie & Wager (2021), see :class:`RLearner`. ``weights="none"`` fits the
     pseudo-outcome unweighted. The weights are scaled to average 1 (under
     ``sample_weight``) and stored in ``weights_``.
@@ -296,7 +293,10 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        e = self._clip_propensity(nuis.e, warn=True) if self._binary else nuis.e
+        if self._binary:
+            e = self._clip_propensity(nuis.e, warn=True)
+        else:
+            e, self.n_clipped_ = nuis.e, 0
         phi, omega = self._pseudo_and_weights(y, t, e, nuis)
         sw_or_one = np.ones_like(y) if sw is None else sw
         self.weights_ = omega / np.average(omega, weights=sw_or_one)

@@ -139,7 +139,7 @@ def test_continuous_treatment_rlearner():
     # but the R-learner is orthogonal to it: the error stays second order.
     assert_allclose(rl.model_final_.coef_, [2.0, 0.0, 0.0], atol=0.2)
     assert_allclose(rl.model_final_.intercept_, 1.0, atol=0.2)
-    assert not hasattr(rl, "n_clipped_") or rl.n_clipped_ == 0
+    assert rl.n_clipped_ == 0
 
 
 def test_continuous_treatment_needs_u_pseudo_outcome():
@@ -268,3 +268,26 @@ def test_fold_without_both_arms_raises():
     folds = [(np.arange(20), np.arange(20, 40)), (np.arange(20, 40), np.arange(20))]
     with pytest.raises(ValueError, match="contains only treatment"):
         RLearner(cv=folds).fit(X, X[:, 0], treatment=t)
+
+
+def test_treatment_requested_by_default_in_fit_and_score():
+    for est in (RLearner(), DRLearner(), PseudoOutcomeRegressor()):
+        req = est.get_metadata_routing()
+        assert req.fit.requests["treatment"] is True
+        assert req.score.requests["treatment"] is True
+        assert req.fit.requests["sample_weight"] is None  # sklearn's default
+
+
+def test_inputs_not_mutated_and_pandas_input(data_a):
+    import pandas as pd
+
+    d = data_a
+    X, y, t = d.X.copy(), d.y.copy(), d.treatment.copy()
+    a = _linear_r(random_state=0).fit(X, y, treatment=t)
+    assert_allclose(X, d.X)
+    assert_allclose(y, d.y)
+    assert_allclose(t, d.treatment)
+    Xdf = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    b = _linear_r(random_state=0).fit(Xdf, pd.Series(y), treatment=pd.Series(t))
+    assert_allclose(a.predict(X), b.predict(Xdf))
+    assert list(b.feature_names_in_) == list(Xdf.columns)
