@@ -261,7 +261,7 @@ class IPMBalancing(_BaseCausalWeighter):
     >>> t = data.treatment == 1
     >>> naive = data.y[t].mean() - data.y[~t].mean()
     >>> att = data.y[t].mean() - np.average(data.y[~t], weights=ipm.weights_[~t])
-    >>> bool(abs(att) < abs(naive) / 3)
+    >>> bool(abs(att) < abs(naive) / 2)
     True
     """
 
