@@ -161,3 +161,39 @@ def test_non_convergence_warns(ks):
 
     with pytest.warns(ConvergenceWarning, match="did not reach"):
         IPMBalancing(max_iter=2, tol=1e-14).fit(ks.X, treatment=ks.treatment)
+
+
+# --------------------------------------------------------- model selection
+def test_grid_search_with_balance_scorer(ks):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    from skreweight.causal import BalanceScorer
+
+    grid = {"bandwidth": [0.5, 10.0], "parametrization": ["nonparametric"]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            IPMBalancing(), grid, scoring=BalanceScorer(), cv=3, error_score="raise"
+        ).fit(ks.X, treatment=ks.treatment)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
+    assert search.best_estimator_.weights_.shape == (ks.X.shape[0],)
+    # the scorer rates a balanced weighting above the unweighted data
+    scorer = BalanceScorer()
+    fitted = IPMBalancing(parametrization="linear").fit(ks.X, treatment=ks.treatment)
+    from skreweight.metrics import standardized_mean_difference
+
+    raw = np.abs(standardized_mean_difference(ks.X, ks.treatment)).max()
+    assert scorer(fitted, ks.X, treatment=ks.treatment) > -raw
+
+
+def test_balance_scorer_needs_treatment(ks):
+    from skreweight.causal import BalanceScorer
+
+    fitted = IPMBalancing(parametrization="linear").fit(ks.X, treatment=ks.treatment)
+    with pytest.raises(ValueError, match="needs `treatment`"):
+        BalanceScorer()(fitted, ks.X)
+    assert (
+        BalanceScorer(min_ess_ratio=1.01)(fitted, ks.X, treatment=ks.treatment)
+        == -np.inf
+    )
