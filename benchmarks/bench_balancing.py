@@ -143,12 +143,14 @@ def run_lalonde(args):
 
     versions = _versions("scikit-learn", "numpy", "scipy")
     versions["skreweight"] = getattr(skreweight, "__version__", "dev")
-    for comparison in ("psid1", "cps1"):
+    for comparison in args.datasets:
         X, y, t = load_lalonde_frame(comparison)
         # every weighter here is affine invariant except a raw logistic GLM,
         # which converges slowly on unscaled earnings: standardise once
         X = (X - X.mean(0)) / X.std(0)
         for name, weighter in _weighters("lalonde").items():
+            if args.only and name not in args.only:
+                continue
             # warm-up on a small stratified subset (imports, first calls)
             sub = np.r_[np.flatnonzero(t == 1)[:50], np.flatnonzero(t == 0)[:150]]
             _fit_effect(weighter, "ATT", "dr", X[sub], y[sub], t[sub])
@@ -381,6 +383,8 @@ def main(argv=None):
     a = sub.add_parser("lalonde")
     a.add_argument("--peer", choices=["doubleml"], default=None)
     a.add_argument("--out", default=None)
+    a.add_argument("--only", nargs="*", default=None)
+    a.add_argument("--datasets", nargs="+", default=["psid1", "cps1"])
     k = sub.add_parser("kang_schafer")
     k.add_argument("--reps", type=int, default=200)
     k.add_argument("--n", type=int, nargs="+", default=[200, 1000])
