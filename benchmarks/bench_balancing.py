@@ -249,7 +249,7 @@ def run_kang_schafer(args):
         for prop in ("correct", "misspecified")
     ]
     # seed-major order, so that a run cut short still covers every cell
-    for seed in range(1, args.reps + 1):
+    for seed in range(args.start, args.reps + 1):
         for n, sigma, prop in cells:
             data = make_kang_schafer(n, noise=sigma, propensity=prop, random_state=seed)
             for name, weighter in weighters.items():
@@ -352,6 +352,13 @@ def run_summary(args):
         print(tab.round(3).to_markdown())
     ks = df[(df.task == "kang_schafer") & (df.status == "ok")]
     ks = ks.drop_duplicates(["dataset", "estimand", "method", "seed"], keep="last")
+    if len(ks) and not args.all_seeds:  # compare on the same replications
+        per = ks.groupby(["dataset", "method"])["seed"].apply(set)
+        common = {
+            d: set.intersection(*per.loc[d].tolist())
+            for d in per.index.get_level_values(0).unique()
+        }
+        ks = ks[[seed in common[d] for d, seed in zip(ks.dataset, ks.seed)]]
     if len(ks):
         g = ks.groupby(["dataset", "estimand", "method"])["estimate"]
         summ = pd.DataFrame(
@@ -387,6 +394,7 @@ def main(argv=None):
     a.add_argument("--datasets", nargs="+", default=["psid1", "cps1"])
     k = sub.add_parser("kang_schafer")
     k.add_argument("--reps", type=int, default=200)
+    k.add_argument("--start", type=int, default=1, help="first seed (resume)")
     k.add_argument("--n", type=int, nargs="+", default=[200, 1000])
     k.add_argument("--only", nargs="*", default=None)
     k.add_argument("--out", default=None)
@@ -394,6 +402,7 @@ def main(argv=None):
     tm.add_argument("--out", default=None)
     s = sub.add_parser("summary")
     s.add_argument("files", nargs="+")
+    s.add_argument("--all-seeds", action="store_true", help="no common-seed filter")
     args = p.parse_args(argv)
     if args.cmd == "lalonde":
         (run_lalonde_doubleml if args.peer else run_lalonde)(args)
