@@ -62,7 +62,7 @@ weighters = {
     "logistic IPW": PropensityWeighting(estimand="ATT"),
     "CBPS": CBPS(estimand="ATT"),
     "entropy balancing": EntropyBalancing(estimand="ATT"),
-    "IPM (MMD)": IPMBalancing(estimand="ATT", bandwidth=(1.0, 3.0, 10.0)),
+    "IPM (MMD)": IPMBalancing(estimand="ATT"),
 }
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # extreme IPW weights warn, as they should

@@ -4,9 +4,11 @@ learners as weighted pseudo-outcome regression."""
 from ._cross_fit import cross_fit_nuisances
 from ._plot import love_plot, overlap_plot
 from ._pseudo_outcome import DRLearner, PseudoOutcomeRegressor, RLearner
+from ._scoring import BalanceScorer
 from ._weighting_estimator import WeightingEstimator
 
 __all__ = [
+    "BalanceScorer",
     "DRLearner",
     "PseudoOutcomeRegressor",
     "RLearner",

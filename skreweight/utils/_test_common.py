@@ -141,8 +141,10 @@ INIT_PARAMS["PropensityWeighting"] = lambda: [_causal_shim("PropensityWeighting"
 INIT_PARAMS["EntropyBalancing"] = lambda: [_causal_shim("EntropyBalancing")]
 INIT_PARAMS["CBPS"] = lambda: [_causal_shim("CBPS")]
 INIT_PARAMS["IPMBalancing"] = lambda: [
-    # a tight gap so that repeated rows match integer sample_weight to 1e-3
-    _causal_shim("IPMBalancing", tol=1e-10),
+    # a small ridge makes the optimum unique and a tight gap reaches it, so
+    # that repeated rows match integer sample_weight to 1e-3 (with alpha=0 a
+    # wide kernel leaves the split of mass between near-duplicates free)
+    _causal_shim("IPMBalancing", alpha=1e-4, tol=1e-10),
     _causal_shim("IPMBalancing", parametrization="linear", estimand="ATE"),
     _causal_shim(
         "IPMBalancing", discriminator="sigmoid", n_units=8, max_iter=20, random_state=0
