@@ -15,7 +15,7 @@ replications) and compares the ATT estimates.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
+
 
 # %%
 # Estimates over replications

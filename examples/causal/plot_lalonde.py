@@ -16,7 +16,7 @@ balance with a love plot, and compares the ATT and its 95 % interval from
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
+
 
 # %%
 # The data

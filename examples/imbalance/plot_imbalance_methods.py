@@ -17,7 +17,6 @@ rule, and average precision, which depends only on how the rows are ranked.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # A rare positive class

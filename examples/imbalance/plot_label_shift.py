@@ -14,7 +14,6 @@ UCI Adult data, where the truth is known, and compares the two.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # Simulated label shift on real data

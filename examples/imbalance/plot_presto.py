@@ -16,7 +16,6 @@ probability of a top score, over five random splits.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # An ordinal outcome with a rare top class

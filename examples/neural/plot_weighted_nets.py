@@ -16,7 +16,6 @@ had been repeated 50 times.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402
 
 # %%
 # Data: the heavy rows say "class 1", the light rows mostly "class 0"

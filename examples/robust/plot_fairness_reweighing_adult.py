@@ -15,7 +15,6 @@ smaller disparity.
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402  (sphinx-gallery: imports live in the cell that uses them)
 
 # %%
 # Data

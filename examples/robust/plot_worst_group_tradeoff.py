@@ -14,7 +14,6 @@ selects the value with the best cross-validated *worst-group* accuracy
 
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
-# ruff: noqa: E402  (sphinx-gallery: imports live in the cell that uses them)
 
 # %%
 # Data with a spurious feature

@@ -212,8 +212,9 @@ class ULSIF(_LSIFBase):
     ``theta = max(0, (H + lambda I)^(-1) h)`` with ``H`` the source second
     moment of the basis and ``h`` its target mean (Kanamori et al. 2009).
     Bandwidth and ``lambda`` are selected by the exact leave-one-out score,
-    computed for all held-out pairs at once (at most 2,000 pairs). ``sample_weight`` weights the
-    source moments (the leave-one-out selection treats rows as unweighted).
+    computed for all held-out pairs at once (at most 2,000 pairs).
+    ``sample_weight`` weights the source moments (the leave-one-out selection
+    treats rows as unweighted).
     The ratio model extends to new rows: :meth:`compute_weights` evaluates it.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
