@@ -7,6 +7,9 @@
   ``get_metadata_routing``, ...) cite labels and glossary terms of
   scikit-learn's own documentation; without network access (no intersphinx)
   these are rendered as plain emphasised text instead of broken links.
+- Members that neural classes inherit from torch (``nn.Module``) or skorch
+  are not documented here: their docstrings use torch's and skorch's own
+  Sphinx setup, and they are documented upstream.
 """
 
 # Authors: The skreweight developers
@@ -28,7 +31,8 @@ def _role_text(match):
 
 
 def fix_docstring(app, what, name, obj, options, lines):
-    from_sklearn = (getattr(obj, "__module__", None) or "").startswith("sklearn")
+    module = getattr(obj, "__module__", None) or ""
+    from_sklearn = module.startswith("sklearn") or module.startswith("skorch")
     for i, line in enumerate(lines):
         if "shape" in line:
             line = _TRAILING_UNDERSCORE.sub(r"``\1``", line)
@@ -37,7 +41,15 @@ def fix_docstring(app, what, name, obj, options, lines):
         lines[i] = line
 
 
+def skip_foreign_inherited(app, what, name, obj, skip, options):
+    module = getattr(obj, "__module__", None) or ""
+    if module.split(".")[0] in ("torch", "skorch"):
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", skip_foreign_inherited)
     # Run before numpydoc (priority 500) reformats the docstring.
     app.connect("autodoc-process-docstring", fix_docstring, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

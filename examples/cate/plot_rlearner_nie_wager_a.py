@@ -1,7 +1,7 @@
 """
-==================================================
+===================================================
 The R-learner end to end on Nie and Wager's setup A
-==================================================
+===================================================
 
 Setup A of Nie and Wager (2021) has hard nuisance functions -- a baseline
 and a propensity built from ``sin(pi X1 X2)`` -- but a simple effect,
