@@ -302,8 +302,29 @@ class WeighterMixin:
         if "sample_group" in out:
             out["sample_group"] = check_sample_group(out["sample_group"], n)
         if "treatment" in out and out["treatment"] is not None:
-            out["treatment"] = check_treatment(out["treatment"], n)
+            if fitting:
+                t = check_treatment(out["treatment"], n)
+                raw = np.asarray(out["treatment"]).ravel()
+                # remember the coding (e.g. "control" -> 0, "treated" -> 1)
+                self._treatment_values = np.unique(raw)
+                out["treatment"] = t
+            else:
+                out["treatment"] = self._code_new_treatment(out["treatment"], n)
         return out
+
+    def _code_new_treatment(self, treatment, n):
+        """Code the treatment of new rows as in ``fit`` (one arm is allowed)."""
+        t = np.asarray(treatment).ravel()
+        if t.shape[0] != n:
+            raise ValueError(f"treatment has {t.shape[0]} entries but X has {n} rows.")
+        values = getattr(self, "_treatment_values", np.array([0, 1]))
+        seen = np.isin(t, values)
+        if not np.all(seen):
+            raise ValueError(
+                f"treatment values {np.unique(t[~seen]).tolist()} were not seen in "
+                f"fit, which saw {values.tolist()}."
+            )
+        return (t == values[1]).astype(np.float64)
 
     def _strata(self, context, n):
         if self._normalize_by is None or context.get(self._normalize_by) is None:

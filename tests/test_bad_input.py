@@ -121,3 +121,31 @@ def test_missing_treatment_for_causal_context():
     with pytest.raises(ValueError, match="must be binary"):
         check_treatment(np.arange(10), 10)
     assert_allclose(check_treatment(np.array(["a", "b"] * 5), 10), [0, 1] * 5)
+
+
+def test_compute_weights_codes_new_treatment_as_in_fit():
+    from sklearn.base import BaseEstimator
+
+    from skreweight.base import WeighterMixin
+
+    class _ArmWeighter(WeighterMixin, BaseEstimator):
+        _context = ("treatment",)
+        _required_context = ("treatment",)
+        _normalize_by = "treatment"
+
+        def _fit(self, X, y, sample_weight, treatment):
+            return 1.0 + X[:, 0] ** 2
+
+        def _compute_weights(self, X, y, treatment):
+            return 1.0 + X[:, 0] ** 2
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 2))
+    t = np.array(["control", "treated"] * 10)
+    est = _ArmWeighter().fit(X, treatment=t)
+    assert_allclose(est.compute_weights(X, treatment=t), est.weights_)
+    # new rows all in one arm, named as in fit, keep that arm's scale
+    only_treated = est.compute_weights(X[1::2], treatment=t[1::2])
+    assert_allclose(only_treated, est.weights_[1::2])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        est.compute_weights(X[:2], treatment=["placebo", "control"])
