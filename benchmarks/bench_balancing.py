@@ -32,7 +32,7 @@ timing
 
 BLAS is pinned to one thread; the 1-minute load average is recorded with
 every record. One JSON line per record goes to ``--out``; ``summary`` turns
-the JSON lines into the tables of RESULTS_balancing.md.
+the JSON lines into the tables of RESULTS.md.
 
 Usage::
 

@@ -6,7 +6,7 @@ Procedure: for each (weighter, inner estimator, n), time
   meta:   ReweightedClassifier(weighter, estimator).fit(X, y, ...)
 on the same data (make_classification, 20 features, seed 0; target rows for the
 density ratio: the same generator shifted by +0.5 on every feature, seed 1),
-after one untimed warm-up each, alternating the two, 7 repetitions, medians.
+after one untimed warm-up each, alternating the two, 21 repetitions, medians.
 Single-threaded BLAS. The ratio uses process CPU time (time.process_time), which a
 busy neighbour on a shared 2-core machine barely disturbs; wall times are recorded
 too, with the 1-minute load average. One JSON line per record in
@@ -36,7 +36,7 @@ import skreweight  # noqa: E402
 from skreweight.compose import ReweightedClassifier  # noqa: E402
 from skreweight.weighting import ClassBalance, ClassifierDensityRatio  # noqa: E402
 
-REPEATS = 7
+REPEATS = 21
 
 
 def direct(weighter, estimator, X, y, ctx):
@@ -111,13 +111,13 @@ def main():
         for rec in records:
             fh.write(json.dumps(rec) + "\n")
     print(
-        f"{'weighter':<24}{'estimator':<22}{'n':>7}{'direct s':>10}"
-        f"{'meta s':>10}{'meta/direct':>13}"
+        f"{'weighter':<24}{'estimator':<22}{'n':>7}{'direct cpu s':>14}"
+        f"{'meta cpu s':>12}{'meta/direct':>13}"
     )
     for r in records:
         print(
             f"{r['weighter']:<24}{r['estimator']:<22}{r['n']:>7}"
-            f"{r['direct_s']:>10.4f}{r['meta_s']:>10.4f}{r['ratio']:>13.3f}"
+            f"{r['direct_cpu_s']:>14.4f}{r['meta_cpu_s']:>12.4f}{r['ratio']:>13.3f}"
         )
 
 

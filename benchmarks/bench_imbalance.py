@@ -305,7 +305,7 @@ def run_presto(out, versions):
 
 
 def summarize(records):
-    """Print the tables of RESULTS_imbalance.md from the JSON records."""
+    """Print the tables of RESULTS.md from the JSON records."""
     imb = [r for r in records if r["task"] == "imbalance" and r["status"] == "ok"]
     if imb:
         print("\n## Class imbalance: medians over seeds\n")

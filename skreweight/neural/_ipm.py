@@ -84,7 +84,7 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         each step, on top of the penalty, as the authors' code does. None
         (the penalty alone, WGAN-GP) gives a stronger critic: it balances
         simple designs faster, but on Kang-Schafer it overfits the imbalance
-        and the weights degenerate (see ``benchmarks/RESULTS_neural.md``).
+        and the weights degenerate (see ``benchmarks/RESULTS.md``).
     max_iter : int, default=1000
         Outer Adam steps on the weights (the paper: 1000).
     learning_rate : float, default=0.03
