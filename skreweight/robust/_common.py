@@ -143,6 +143,65 @@ def linear_predict_proba(scores, kind):
     return np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
 
 
+def linear_predict(scores, kind, classes):
+    """Class labels from linear scores."""
+    if kind == "logistic":
+        return classes[(scores[:, 0] > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
+
+
+class LinearClassifierOutputMixin:
+    """Prediction methods of a fitted linear classifier.
+
+    The host class sets ``classes_`` and ``_kind`` (``"logistic"`` or
+    ``"multinomial"``) in ``fit`` and implements ``_decision(X)``, which
+    validates X and returns the linear scores of shape (n_samples, n_scores).
+    """
+
+    def decision_function(self, X):
+        """Linear scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        scores = self._decision(X)
+        return scores[:, 0] if self._kind == "logistic" else scores
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return linear_predict_proba(self._decision(X), self._kind)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return linear_predict(self._decision(X), self._kind, self.classes_)
+
+
 def group_losses(loss, inverse, sample_weight, size):
     """Weighted mean loss of each group."""
     return np.bincount(

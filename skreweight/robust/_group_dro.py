@@ -21,6 +21,7 @@ from ._common import (
     encode_groups,
     encode_labels,
     group_losses,
+    linear_predict,
     linear_predict_proba,
 )
 
@@ -468,6 +469,4 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.estimator_ is not None:
             return self.estimator_.predict(X)
         scores = X @ self.coef_.T + self.intercept_
-        if self._kind == "logistic":
-            return self.classes_[(scores[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        return linear_predict(scores, self._kind, self.classes_)

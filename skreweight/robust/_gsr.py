@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import check_sample_group, check_sample_weight, check_X_target
-from ._common import LinearLoss, encode_labels, linear_predict_proba
+from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
 
 __all__ = ["GSRClassifier"]
 
@@ -121,7 +121,7 @@ def gsr_influence(lin, X, y, w, theta, alpha, X_t, y_t, group_t, q, factor=None)
     return np.sum((Xa @ v) * dz, axis=1) / X.shape[0]
 
 
-class GSRClassifier(ClassifierMixin, BaseEstimator):
+class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator):
     """Group-robust sample reweighting of a logistic last layer (GSR).
 
     GSR (Qiao et al., 2025) learns row weights for training data *without*
@@ -463,49 +463,3 @@ class GSRClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_.T + self.intercept_
-
-    def decision_function(self, X):
-        """Linear scores.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        scores = self._decision(X)
-        return scores[:, 0] if self._kind == "logistic" else scores
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return linear_predict_proba(self._decision(X), self._kind)
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self._decision(X)
-        if self._kind == "logistic":
-            return self.classes_[(scores[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import check_sample_weight
-from ._common import LinearLoss, encode_labels, linear_predict_proba
+from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
 
 __all__ = [
     "SpectralRiskClassifier",
@@ -382,7 +382,9 @@ class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
         return self._decision(X)[:, 0]
 
 
-class SpectralRiskClassifier(ClassifierMixin, _BaseSpectralRisk):
+class SpectralRiskClassifier(
+    ClassifierMixin, LinearClassifierOutputMixin, _BaseSpectralRisk
+):
     """Logistic regression minimising a penalised spectral risk of the losses.
 
     The classification counterpart of :class:`SpectralRiskRegressor`: the
@@ -489,49 +491,3 @@ class SpectralRiskClassifier(ClassifierMixin, _BaseSpectralRisk):
         self._kind = "logistic" if k == 2 else "multinomial"
         self._solve(X, codes, sw, self._kind, k)
         return self
-
-    def decision_function(self, X):
-        """Linear scores.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        scores = self._decision(X)
-        return scores[:, 0] if self._kind == "logistic" else scores
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return linear_predict_proba(self._decision(X), self._kind)
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self._decision(X)
-        if self._kind == "logistic":
-            return self.classes_[(scores[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
