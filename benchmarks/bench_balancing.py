@@ -95,6 +95,27 @@ def load_lalonde_frame(comparison):
     return X, frame["re78"].to_numpy(float), frame["treat"].to_numpy(float)
 
 
+def _datasets(args):
+    """(comparison, resample, X, y, t): the data, or bootstrap resamples of it.
+
+    ``--resample R`` draws R bootstrap resamples of each comparison, with
+    replacement within each arm (resample r uses ``RandomState(r)``), the
+    same for every implementation: the spread of the ATT error over them
+    shows how much a single error on the one real sample owes to luck.
+    """
+    for comparison in args.datasets:
+        X, y, t = load_lalonde_frame(comparison)
+        if not args.resample:
+            yield comparison, None, X, y, t
+            continue
+        for r in range(args.resample):
+            rng = np.random.RandomState(r)
+            idx = np.concatenate(
+                [rng.choice(np.flatnonzero(t == a), (t == a).sum()) for a in (1, 0)]
+            )
+            yield comparison, r, X[idx], y[idx], t[idx]
+
+
 # ------------------------------------------------------------------ skreweight
 def _weighters(kind):
     from sklearn.linear_model import LogisticRegression
@@ -126,10 +147,12 @@ def _weighters(kind):
     return out
 
 
-def _fit_effect(weighter, estimand, method, X, y, t):
+def _fit_effect(weighter, estimand, method, X, y, t, outcome_model=None):
     from skreweight.causal import WeightingEstimator
 
-    est = WeightingEstimator(weighter, estimand=estimand, method=method)
+    est = WeightingEstimator(
+        weighter, estimand=estimand, method=method, outcome_model=outcome_model
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
@@ -138,13 +161,36 @@ def _fit_effect(weighter, estimand, method, X, y, t):
     return est, dt
 
 
+def _outcome_forms():
+    """The effect forms every weighter is run with (name -> method, model)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return {
+        "hajek": ("hajek", None),
+        "dr": ("dr", None),  # weighted linear regression adjustment
+        "dr-hgb": ("dr", HistGradientBoostingRegressor(random_state=0)),
+    }
+
+
+def _seeds_for(weighter, n_controls, n_seeds):
+    """Seeds of the random parts: random features (IPM) on large arms only."""
+    params = weighter.get_params()
+    if "random_state" not in params:
+        return [None]
+    exact = params.get("n_components") is None and n_controls <= 4000
+    if params.get("discriminator", "mmd") == "mmd" and (
+        exact or params.get("parametrization") == "linear"
+    ):
+        return [0]  # deterministic: the seed is never used
+    return list(range(n_seeds))
+
+
 def run_lalonde(args):
     import skreweight
 
     versions = _versions("scikit-learn", "numpy", "scipy")
     versions["skreweight"] = getattr(skreweight, "__version__", "dev")
-    for comparison in args.datasets:
-        X, y, t = load_lalonde_frame(comparison)
+    for comparison, resample, X, y, t in _datasets(args):
         # every weighter here is affine invariant except a raw logistic GLM,
         # which converges slowly on unscaled earnings: standardise once
         X = (X - X.mean(0)) / X.std(0)
@@ -153,86 +199,145 @@ def run_lalonde(args):
                 continue
             # warm-up on a small stratified subset (imports, first calls)
             sub = np.r_[np.flatnonzero(t == 1)[:50], np.flatnonzero(t == 0)[:150]]
-            _fit_effect(weighter, "ATT", "dr", X[sub], y[sub], t[sub])
-            for method in ("hajek", "dr"):
-                est, dt = _fit_effect(weighter, "ATT", method, X, y, t)
-                times = [dt]
-                _emit(
-                    {
-                        "task": "lalonde",
-                        "impl": "skreweight",
-                        "method": f"{name} [{method}]",
-                        "dataset": comparison,
-                        "att": est.effect_,
-                        "se": est.stderr_,
-                        "error": est.effect_ - EXPERIMENTAL_ATT,
-                        "ess_control": est.effective_sample_size_[1],
-                        "fit_time": float(np.median(times)),
-                        "status": "ok",
-                        "versions": versions,
-                    },
-                    args.out,
-                )
+            if not resample:
+                _fit_effect(weighter, "ATT", "dr", X[sub], y[sub], t[sub])
+            seeds = _seeds_for(weighter, int((t == 0).sum()), args.seeds)
+            for seed in seeds if resample is None else seeds[:1]:
+                if seed is not None:
+                    weighter = weighter.set_params(random_state=seed)
+                for form, (method, model) in _outcome_forms().items():
+                    est, dt = _fit_effect(weighter, "ATT", method, X, y, t, model)
+                    _emit(
+                        {
+                            "task": "lalonde",
+                            "impl": "skreweight",
+                            "method": f"{name} [{form}]",
+                            "dataset": comparison,
+                            "seed": seed,
+                            "resample": resample,
+                            "att": est.effect_,
+                            "se": est.stderr_,
+                            "error": est.effect_ - EXPERIMENTAL_ATT,
+                            "ess_control": est.effective_sample_size_[1],
+                            "fit_time": dt,
+                            "status": "ok",
+                            "versions": versions,
+                        },
+                        args.out,
+                    )
 
 
-def run_lalonde_doubleml(args):
-    import doubleml as dml
-    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+def _peer_learners():
+    """The nuisance learners every peer is run with (name -> factory(seed))."""
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    versions = _versions("doubleml", "scikit-learn", "numpy")
-    learners = {
-        "DoubleMLIRM ATTE (linear)": lambda s: (
+    return {
+        "linear": lambda s: (
             LinearRegression(),
             make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         ),
-        "DoubleMLIRM ATTE (random forest)": lambda s: (
+        "random forest": lambda s: (
             RandomForestRegressor(100, min_samples_leaf=5, random_state=s, n_jobs=1),
             RandomForestClassifier(100, min_samples_leaf=5, random_state=s, n_jobs=1),
         ),
+        "hist gradient boosting": lambda s: (
+            HistGradientBoostingRegressor(random_state=s),
+            HistGradientBoostingClassifier(random_state=s),
+        ),
     }
-    for comparison in ("psid1", "cps1"):
-        X, y, t = load_lalonde_frame(comparison)
-        for name, make in learners.items():
-            for seed in range(5 if "linear" in name else 3):
-                np.random.seed(seed)  # DoubleML draws its folds from np.random
-                data = dml.DoubleMLData.from_arrays(X, y, t)
-                ml_g, ml_m = make(seed)
-                model = dml.DoubleMLIRM(data, ml_g, ml_m, score="ATTE", n_folds=5)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if seed == 0:
-                        model.fit()  # warm-up
-                        np.random.seed(seed)
-                        model = dml.DoubleMLIRM(
-                            dml.DoubleMLData.from_arrays(X, y, t),
-                            ml_g,
-                            ml_m,
-                            score="ATTE",
-                            n_folds=5,
-                        )
+
+
+def _att_doubleml(X, y, t, ml_g, ml_m, seed):
+    import doubleml as dml
+
+    np.random.seed(seed)  # DoubleML draws its folds from np.random
+    data = dml.DoubleMLData.from_arrays(X, y, t)
+    model = dml.DoubleMLIRM(data, ml_g, ml_m, score="ATTE", n_folds=5)
+    model.fit()
+    return float(np.ravel(model.coef)[0]), float(np.ravel(model.se)[0])
+
+
+def _att_econml(X, y, t, ml_g, ml_m, seed):
+    from econml.dr import DRLearner
+
+    # cross-fitted AIPW pseudo-outcomes, a linear CATE model, its average
+    # over the treated rows (with its standard error)
+    model = DRLearner(
+        model_propensity=ml_m, model_regression=ml_g, cv=5, random_state=seed
+    )
+    model.fit(y, t, X=X)
+    inf = model.ate_inference(X=X[t == 1])
+    return float(inf.mean_point), float(inf.stderr_mean)
+
+
+def _att_causalml(X, y, t, ml_g, ml_m, seed):
+    from causalml.inference.meta import BaseDRRegressor
+    from sklearn.base import clone
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import cross_val_predict
+
+    # CausalML's DR-learner needs propensities: cross-fitted ones from the
+    # same classifier as the other peers (5 folds), clipped as CausalML does
+    p = cross_val_predict(clone(ml_m), X, t, cv=5, method="predict_proba")[:, 1]
+    p = np.clip(p, 1e-3, 1 - 1e-3)
+    model = BaseDRRegressor(
+        control_outcome_learner=clone(ml_g),
+        treatment_outcome_learner=clone(ml_g),
+        treatment_effect_learner=LinearRegression(),
+    )
+    model.fit(X, t.astype(int), y, p=p, seed=seed)
+    return float(np.mean(model.predict(X[t == 1]))), float("nan")
+
+
+PEERS = {
+    "doubleml": ("DoubleMLIRM ATTE", _att_doubleml),
+    "econml": ("DRLearner ATT", _att_econml),
+    "causalml": ("BaseDRRegressor ATT", _att_causalml),
+}
+
+
+def run_lalonde_peer(args):
+    label, fit = PEERS[args.peer]
+    versions = _versions(args.peer, "scikit-learn", "numpy")
+    for comparison, resample, X, y, t in _datasets(args):
+        for lname, make in _peer_learners().items():
+            name = f"{label} ({lname})"
+            if args.only and name not in args.only:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sub = np.r_[np.flatnonzero(t == 1)[:50], np.flatnonzero(t == 0)[:150]]
+                if not resample:
+                    fit(X[sub], y[sub], t[sub], *make(0), 0)  # warm-up
+                for seed in range(args.seeds) if resample is None else [0]:
                     t0 = time.perf_counter()
-                    model.fit()
+                    att, se = fit(X, y, t, *make(seed), seed)
                     dt = time.perf_counter() - t0
-                att = float(np.ravel(model.coef)[0])
-                _emit(
-                    {
-                        "task": "lalonde",
-                        "impl": "doubleml",
-                        "method": name,
-                        "dataset": comparison,
-                        "seed": seed,
-                        "att": att,
-                        "se": float(np.ravel(model.se)[0]),
-                        "error": att - EXPERIMENTAL_ATT,
-                        "fit_time": dt,
-                        "status": "ok",
-                        "versions": versions,
-                    },
-                    args.out,
-                )
+                    _emit(
+                        {
+                            "task": "lalonde",
+                            "impl": args.peer,
+                            "method": name,
+                            "dataset": comparison,
+                            "seed": seed,
+                            "resample": resample,
+                            "att": att,
+                            "se": se,
+                            "error": att - EXPERIMENTAL_ATT,
+                            "fit_time": dt,
+                            "status": "ok",
+                            "versions": versions,
+                        },
+                        args.out,
+                    )
 
 
 # ---------------------------------------------------------------- Kang-Schafer
@@ -334,9 +439,12 @@ def run_summary(args):
             recs += [json.loads(line) for line in fh if line.strip()]
     df = pd.DataFrame(recs)
     lal = df[df.task == "lalonde"]
-    if len(lal):
+    if "resample" not in lal:
+        lal = lal.assign(resample=np.nan)
+    one = lal[lal["resample"].isna()]
+    if len(one):
         tab = (
-            lal.groupby(["impl", "method", "dataset"])
+            one.groupby(["impl", "method", "dataset"])
             .agg(
                 att=("att", "median"),
                 se=("se", "median"),
@@ -347,9 +455,23 @@ def run_summary(args):
         )
         tab.columns = [f"{a}_{b}" for a, b in tab.columns]
         for c in ("psid1", "cps1"):
-            tab[f"abs_error_{c}"] = (tab[f"att_{c}"] - EXPERIMENTAL_ATT).abs()
+            if f"att_{c}" in tab:
+                tab[f"error_{c}"] = tab[f"att_{c}"] - EXPERIMENTAL_ATT
         print("\n## Lalonde ATT (experimental benchmark 1,794)\n")
         print(tab.round(3).to_markdown())
+    res = lal[lal["resample"].notna()]
+    if len(res):
+        err = res.att - EXPERIMENTAL_ATT
+        res = res.assign(err=err, abs_err=err.abs(), sq=err**2)
+        tab = res.groupby(["dataset", "impl", "method"]).agg(
+            resamples=("err", "size"),
+            mean_error=("err", "mean"),
+            median_abs_error=("abs_err", "median"),
+            rmse=("sq", lambda v: float(np.sqrt(v.mean()))),
+            median_fit_s=("fit_time", "median"),
+        )
+        print("\n## Lalonde ATT over bootstrap resamples\n")
+        print(tab.sort_values(["dataset", "rmse"]).round(1).to_markdown())
     ks = df[(df.task == "kang_schafer") & (df.status == "ok")]
     ks = ks.drop_duplicates(["dataset", "estimand", "method", "seed"], keep="last")
     if len(ks) and not args.all_seeds:  # compare on the same replications
@@ -388,7 +510,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("lalonde")
-    a.add_argument("--peer", choices=["doubleml"], default=None)
+    a.add_argument("--peer", choices=sorted(PEERS), default=None)
+    a.add_argument("--seeds", type=int, default=3, help="seeds of random parts")
+    a.add_argument("--resample", type=int, default=0, help="bootstrap resamples")
     a.add_argument("--out", default=None)
     a.add_argument("--only", nargs="*", default=None)
     a.add_argument("--datasets", nargs="+", default=["psid1", "cps1"])
@@ -405,7 +529,7 @@ def main(argv=None):
     s.add_argument("--all-seeds", action="store_true", help="no common-seed filter")
     args = p.parse_args(argv)
     if args.cmd == "lalonde":
-        (run_lalonde_doubleml if args.peer else run_lalonde)(args)
+        (run_lalonde_peer if args.peer else run_lalonde)(args)
     elif args.cmd == "kang_schafer":
         run_kang_schafer(args)
     elif args.cmd == "timing":
