@@ -377,11 +377,12 @@ class WeightingEstimator(BaseEstimator):
         if mest is None:
             return None
         try:
-            return _stacked_influence(
+            psi = _stacked_influence(
                 mest, y, t, self.weights_, s, self.estimand_, X, models
             )
         except (linalg.LinAlgError, ValueError):
             return None
+        return psi if np.all(np.isfinite(psi)) else None
 
     def _estimate(self, weighter, X, y, t, s):
         weighter = clone(weighter).fit(X, sample_weight=s, treatment=t)
