@@ -183,7 +183,12 @@ def test_stacked_sandwich_sample_weight_equals_repeated_rows():
     [
         (IPMBalancing(max_iter=50), None),
         (PropensityWeighting(RandomForestClassifier(5, random_state=0)), None),
-        (PropensityWeighting(LogisticRegression(l1_ratio=1, solver="saga")), None),
+        (
+            PropensityWeighting(
+                LogisticRegression(l1_ratio=1, solver="saga", random_state=0)
+            ),
+            None,
+        ),
         (PropensityWeighting(trim=0.05), None),
         (EntropyBalancing(), Ridge()),
     ],
