@@ -164,6 +164,22 @@ def test_stacked_equals_fixed_when_the_outcome_model_is_right_for_eb_att():
     assert_allclose(a.stderr_, b.stderr_, rtol=1e-4)
 
 
+@pytest.mark.parametrize("method", ["hajek", "dr"])
+def test_entropy_balancing_and_exact_cbps_att_share_their_sandwich(method):
+    """For the ATT, EB and the just-identified CBPS are one estimator in two
+    parametrisations (the dual multipliers and the target moments, or the
+    logistic coefficients): the stacked sandwich, the derivative of the same
+    functional at the empirical distribution, must be the same."""
+    X, y, t = _sim(600, 8)
+    eb = WeightingEstimator(EntropyBalancing(), estimand="ATT", method=method)
+    cbps = WeightingEstimator(CBPS(), estimand="ATT", method=method)
+    eb.fit(X, y, treatment=t)
+    cbps.fit(X, y, treatment=t)
+    assert eb.stderr_method_ == cbps.stderr_method_ == "sandwich_stacked"
+    assert_allclose(eb.effect_, cbps.effect_, rtol=1e-6)
+    assert_allclose(eb.stderr_, cbps.stderr_, rtol=1e-5)
+
+
 def test_stacked_sandwich_sample_weight_equals_repeated_rows():
     X, y, t = _sim(150, 4)
     sw = np.random.RandomState(0).randint(1, 4, size=150)
