@@ -26,7 +26,7 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import sklearn  # noqa: E402
-from scipy import optimize  # noqa: E402
+from scipy import linalg, optimize  # noqa: E402
 
 import skreweight  # noqa: E402
 from skreweight.datasets import load_lalonde  # noqa: E402
@@ -37,8 +37,12 @@ class NumericalGradientCBPS(CBPS):
     """The same GMM criterion, minimised with a finite-difference gradient."""
 
     def _solve_gmm(self, start, Z, t, sw):
-        def crit(beta):
-            return self._gmm(beta, Z, t, sw)[0]
+        def crit(beta):  # CBPS's criterion before the analytic gradient
+            g, S = self._moments(beta, Z, t, sw)
+            try:
+                return float(g @ linalg.solve(S, g, assume_a="pos"))
+            except (linalg.LinAlgError, ValueError):
+                return float(g @ np.linalg.pinv(S) @ g)
 
         sol = optimize.minimize(
             crit,

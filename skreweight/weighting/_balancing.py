@@ -606,7 +606,8 @@ class CBPS(_BaseCausalWeighter):
     - ``method="over"`` (over-identified) adds the score equations of the
       logistic likelihood ``sum_i (T_i - e_i) x_i = 0`` and minimises the
       continuously-updated GMM criterion with the model-based covariance of
-      the moments, starting from the maximum-likelihood fit.
+      the moments, starting from the maximum-likelihood fit, by BFGS with
+      the criterion's analytic gradient (one pass over the data per step).
 
     Weights then follow from ``e`` as for :class:`PropensityWeighting`.
 
