@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import stats
+from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
 from sklearn.utils import check_random_state
@@ -57,6 +57,68 @@ def _effect_and_influence(y, t, w, s, estimand, mu1=None, mu0=None):
     return effect, psi
 
 
+def _linear_outcome_model(model):
+    """Whether ``model`` is an ordinary (weighted) least-squares fit."""
+    return type(model) is LinearRegression and not model.positive
+
+
+def _stacked_influence(mest, y, t, w, s, estimand, X=None, models=None):
+    """Influence values of the effect from the stacked estimating equations.
+
+    The weighter's estimating equations (``mest``, from its ``_m_estimation``
+    hook: per-row functions ``g``, their Jacobian and the gradient of the log
+    weights) are stacked with the effect's: the two weighted arm means
+    (Hajek), or the two weighted least-squares outcome models, the mean
+    predicted difference over the target and the weighted mean residuals
+    (``models`` given: the DR form with linear outcome models). With ``A``
+    the block lower-triangular Jacobian of the stack, the influence values
+    are ``-A^-1 psi_i``; the contrast that gives the effect is returned, on
+    the scale ``Var(effect) ~ sum(s * psi**2)``.
+    """
+    g, G, dlog_w = mest["g"], mest["jac"], mest["dlog_weight"]
+    phi_beta = -linalg.solve(G, g.T).T  # (n, k)
+    n = y.shape[0]
+    if models is None:
+        cols, A, B, c = [], np.zeros((2, 2)), np.zeros((2, G.shape[0])), [1, -1]
+        for j, arm in enumerate((1, 0)):
+            ws = w * s * (t == arm)
+            res = y - np.dot(ws, y) / ws.sum()
+            cols.append((t == arm) * w * res)
+            A[j, j] = -ws.sum()
+            B[j] = (ws * res) @ dlog_w
+        psi = np.column_stack(cols)
+    else:
+        Xt = np.hstack([np.ones((n, 1)), X]) if models[0].fit_intercept else X
+        q = Xt.shape[1]
+        gams = [
+            np.r_[m.intercept_, m.coef_] if m.fit_intercept else m.coef_ for m in models
+        ]
+        r = 2 * q + 3  # gamma1, gamma0, direct, residual means of arms 1 and 0
+        psi, A, B = np.zeros((n, r)), np.zeros((r, r)), np.zeros((r, G.shape[0]))
+        for j, (arm, gam) in enumerate(zip((1, 0), gams)):
+            m = (t == arm) * w
+            ws = m * s
+            res = y - Xt @ gam
+            sl, i = slice(j * q, (j + 1) * q), 2 * q + 1 + j
+            psi[:, sl] = (m * res)[:, None] * Xt
+            A[sl, sl] = -(Xt * ws[:, None]).T @ Xt
+            B[sl] = (Xt * (ws * res)[:, None]).T @ dlog_w
+            rho = np.dot(ws, res) / ws.sum()
+            psi[:, i] = m * (res - rho)
+            A[i, i], A[i, sl] = -ws.sum(), -(ws @ Xt)
+            B[i] = (ws * (res - rho)) @ dlog_w
+        tgt = _target_mask(estimand, t)
+        st = s * tgt
+        diff = Xt @ (gams[0] - gams[1])
+        psi[:, 2 * q] = tgt * (diff - np.dot(st, diff) / st.sum())
+        A[2 * q, 2 * q] = -st.sum()
+        A[2 * q, :q], A[2 * q, q : 2 * q] = st @ Xt, -(st @ Xt)
+        c = np.zeros(r)
+        c[2 * q :] = [1, 1, -1]
+    phi = -linalg.solve(A, (psi + phi_beta @ B.T).T).T
+    return phi @ np.asarray(c, dtype=np.float64)
+
+
 class WeightingEstimator(BaseEstimator):
     """Average treatment effect from balancing weights, with inference.
 
@@ -77,12 +139,26 @@ class WeightingEstimator(BaseEstimator):
 
     Standard errors:
 
-    - ``"sandwich"``: from the influence function of the estimator, with the
-      weights held fixed (the M-estimation sandwich of the weighted means).
-      For ``method="dr"`` it is the usual AIPW variance, valid when both
-      models are right (the estimation of the weights then has no
-      first-order effect); for ``"hajek"`` with an estimated propensity it is
-      conservative for the ATE (Lunceford and Davidian 2004).
+    - ``"sandwich"``: the M-estimation sandwich of the whole procedure when
+      the weighter is itself an M-estimator: the estimating equations of the
+      weight model are stacked with those of the effect, so the estimation
+      of the weights is accounted for. This covers
+      :class:`~skreweight.weighting.PropensityWeighting` with a logistic
+      regression (unpenalised or L2-penalised, no trimming),
+      :class:`~skreweight.weighting.EntropyBalancing` (its dual first-order
+      conditions and the target moments) and :class:`~skreweight.weighting.
+      CBPS` (balance conditions; the usual GMM linearisation for
+      ``method="over"``), for ``method="hajek"`` and for ``method="dr"``
+      with the default linear outcome model. For any other weighter or
+      outcome model (e.g. :class:`~skreweight.weighting.IPMBalancing`, an
+      arbitrary classifier) it falls back to ``"sandwich_fixed"``;
+      ``stderr_method_`` says which formula was used.
+    - ``"sandwich_fixed"``: from the influence function of the estimator with
+      the weights held fixed (the sandwich of the weighted means). For
+      ``method="dr"`` it is the usual AIPW variance, valid when both models
+      are right; for ``"hajek"`` with an estimated logistic propensity it is
+      conservative for the ATE (Lunceford and Davidian 2004) and can be too
+      small or too large for other estimands and weighters.
     - ``"bootstrap"``: ``n_bootstrap`` resamples, stratified by arm, each
       refitting the weights and the outcome models (joblib-parallel with
       ``n_jobs``; use ``joblib.parallel_backend("dask")`` to scale out).
@@ -102,8 +178,9 @@ class WeightingEstimator(BaseEstimator):
     outcome_model : regressor, default=None
         Outcome model for ``method="dr"``; ``LinearRegression()`` when None.
         It must accept ``sample_weight``.
-    se : {"sandwich", "bootstrap"} or None, default="sandwich"
-        How the standard error is computed; None skips it.
+    se : {"sandwich", "sandwich_fixed", "bootstrap"} or None, \
+            default="sandwich"
+        How the standard error is computed (see above); None skips it.
     n_bootstrap : int, default=200
         Number of bootstrap resamples.
     n_jobs : int, default=None
@@ -119,6 +196,11 @@ class WeightingEstimator(BaseEstimator):
         The estimated effect.
     stderr_ : float
         Its standard error (NaN when ``se=None``).
+    stderr_method_ : {"sandwich_stacked", "sandwich_fixed", "bootstrap"} or None
+        How ``stderr_`` was computed: ``"sandwich_stacked"`` when the weight
+        estimation is accounted for, ``"sandwich_fixed"`` when the weights
+        were held fixed (``se="sandwich_fixed"``, or the fallback of
+        ``se="sandwich"``), None when ``se=None``.
     estimand_ : str
         The estimand used.
     weighter_ : weighter
@@ -152,6 +234,8 @@ class WeightingEstimator(BaseEstimator):
        Statistics in Medicine 23(19), 2004.
     .. [2] I. Kong, Y. Park, J. Jung, K. Lee and Y. Kim, "Covariate balancing
        using the integral probability metric for causal inference", ICML 2023.
+    .. [3] L. A. Stefanski and D. D. Boos, "The calculus of M-estimation",
+       The American Statistician 56(1), 2002.
 
     Examples
     --------
@@ -173,7 +257,7 @@ class WeightingEstimator(BaseEstimator):
         "estimand": [StrOptions({"ATE", "ATT", "ATC"}), None],
         "method": [StrOptions({"hajek", "dr"})],
         "outcome_model": [HasMethods(["fit", "predict"]), None],
-        "se": [StrOptions({"sandwich", "bootstrap"}), None],
+        "se": [StrOptions({"sandwich", "sandwich_fixed", "bootstrap"}), None],
         "n_bootstrap": [Interval(Integral, 2, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -267,13 +351,38 @@ class WeightingEstimator(BaseEstimator):
             / float(np.dot(self.weights_[t == a] ** 2, s[t == a]))
             for a in (1, 0)
         )
-        self.stderr_ = np.nan
-        if self.se == "sandwich":
+        self.stderr_, self.stderr_method_ = np.nan, None
+        if self.se in ("sandwich", "sandwich_fixed"):
+            self.stderr_method_ = "sandwich_fixed"
+            if self.se == "sandwich":
+                stacked = self._stacked_influence(X, y, t, s)
+                if stacked is not None:
+                    psi, self.stderr_method_ = stacked, "sandwich_stacked"
             self.stderr_ = float(np.sqrt(np.dot(s, psi**2)))
         elif self.se == "bootstrap":
+            self.stderr_method_ = "bootstrap"
             self.bootstrap_effects_ = self._bootstrap(weighter, X, y, t, s)
             self.stderr_ = float(np.std(self.bootstrap_effects_, ddof=1))
         return self
+
+    def _stacked_influence(self, X, y, t, s):
+        """Influence values with the weight estimation stacked in, or None."""
+        hook = getattr(self.weighter_, "_m_estimation", None)
+        models = self.outcome_models_
+        if hook is None or (
+            models is not None and not all(map(_linear_outcome_model, models))
+        ):
+            return None
+        mest = hook(X, t, s)
+        if mest is None:
+            return None
+        try:
+            psi = _stacked_influence(
+                mest, y, t, self.weights_, s, self.estimand_, X, models
+            )
+        except (linalg.LinAlgError, ValueError):
+            return None
+        return psi if np.all(np.isfinite(psi)) else None
 
     def _estimate(self, weighter, X, y, t, s):
         weighter = clone(weighter).fit(X, sample_weight=s, treatment=t)

@@ -32,9 +32,10 @@ def _linear_sim(n, seed, tau=1.0, noise=1.0, hetero=0.5):
 
 def test_hajek_closed_form():
     X, y, t = _linear_sim(300, 0)
-    est = WeightingEstimator(PropensityWeighting(), estimand="ATE").fit(
-        X, y, treatment=t
-    )
+    est = WeightingEstimator(
+        PropensityWeighting(), estimand="ATE", se="sandwich_fixed"
+    ).fit(X, y, treatment=t)
+    assert est.stderr_method_ == "sandwich_fixed"
     w = est.weights_
     m1 = np.average(y[t == 1], weights=w[t == 1])
     m0 = np.average(y[t == 0], weights=w[t == 0])
