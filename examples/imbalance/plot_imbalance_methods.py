@@ -69,9 +69,7 @@ models = {
     "ClassBalance (inverse)": ReweightedClassifier(ClassBalance(), lr),
     "ClassBalance (sqrt)": ReweightedClassifier(ClassBalance(scheme="sqrt"), lr),
     "logit adjustment": LogitAdjustedClassifier(lr),
-    "logit adjustment (calibrated)": LogitAdjustedClassifier(
-        lr, calibration="sigmoid"
-    ),
+    "logit adjustment (calibrated)": LogitAdjustedClassifier(lr, calibration="sigmoid"),
     "tuned threshold": TunedThresholdClassifierCV(
         lr, scoring="balanced_accuracy", cv=5, random_state=0
     ),
