@@ -280,3 +280,25 @@ def test_calibration_with_too_few_minority_rows():
         LogitAdjustedClassifier(calibration="sigmoid", cv=5).fit(
             X, np.r_[np.zeros(97), np.ones(3)].astype(int)
         )
+
+
+def test_calibration_folds_in_parallel_and_with_sample_weight_routing():
+    import sklearn
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = make_classification(n_samples=300, weights=[0.8], random_state=0)
+    seq = LogitAdjustedClassifier(calibration="sigmoid", cv=3).fit(X, y)
+    par = LogitAdjustedClassifier(calibration="sigmoid", cv=3, n_jobs=2).fit(X, y)
+    assert_allclose(par.predict_proba(X), seq.predict_proba(X))
+
+    sw = np.random.RandomState(0).uniform(0.5, 2, size=300)
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = LogisticRegression().set_fit_request(sample_weight=True)
+        la = LogitAdjustedClassifier(inner, calibration="sigmoid", cv=3)
+        la.fit(X, y, sample_weight=sw)
+        ref = CalibratedClassifierCV(inner, method="sigmoid", cv=3)
+        proba = ref.fit(X, y, sample_weight=sw).predict_proba(X)
+    counts = np.bincount(y, weights=sw)
+    assert_allclose(la.priors_, counts / counts.sum())
+    expected = proba / la.priors_
+    assert_allclose(la.predict_proba(X), expected / expected.sum(1, keepdims=True))
