@@ -253,6 +253,16 @@ EXPECTED_FAILED_CHECKS["LabelShiftAdapter"] = {
     ),
 }
 INIT_PARAMS["PRESTOClassifier"] = lambda: [_presto(alpha=0.01), _presto(alphas=3, cv=3)]
+INIT_PARAMS["LogitAdjustedClassifier"] = lambda: [
+    _logit_adjusted(),
+    _logit_adjusted(calibration="sigmoid", cv=3),
+]
+
+
+def _logit_adjusted(**params):
+    from ..imbalance import LogitAdjustedClassifier
+
+    return LogitAdjustedClassifier(**params)
 
 
 def _presto(**params):

@@ -15,6 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import ConvergenceWarning
@@ -175,8 +176,16 @@ def bbse_priors(confusion, target_mean, source_priors):
     """Black-box shift estimate of the target priors (Lipton et al., 2018).
 
     Solves ``confusion @ w = target_mean`` for the class weights
-    ``w = pi_t / pi_s`` in the least-squares sense, clips them at 0 and returns
-    ``w * pi_s`` renormalised.
+    ``w = pi_t / pi_s`` in the least-squares sense and returns
+    ``pi_t = w * pi_s``. When that solution has a negative weight (sampling
+    noise at a class that is rare or absent in the target), the least-squares
+    problem is solved again over the probability simplex,
+
+    .. math:: \\min_{\\pi \\in \\Delta} \\lVert C \\operatorname{diag}(\\pi_s)^{-1}
+              \\pi - \\mu \\rVert_2^2,
+
+    which is the constrained estimate itself; clipping the weights at 0 and
+    renormalising is not (it is the same only for two classes).
 
     Parameters
     ----------
@@ -191,13 +200,46 @@ def bbse_priors(confusion, target_mean, source_priors):
     priors : ndarray of shape (n_classes,)
     """
     w = np.linalg.lstsq(confusion, target_mean, rcond=None)[0]
-    pi = np.clip(w, 0, None) * source_priors
-    if pi.sum() <= 0:
+    if np.all(w <= 0):
         raise ValueError(
             "Black-box shift estimation gave every class a non-positive weight: "
             "the classifier's predictions carry no information about the "
             "classes. Use a better classifier or method='em'."
         )
+    pi = w * source_priors
+    if np.all(w >= 0) and abs(pi.sum() - 1.0) < 1e-9:
+        return pi / pi.sum()
+    return _simplex_least_squares(
+        confusion / source_priors, target_mean, np.clip(pi, 0, None)
+    )
+
+
+def _simplex_least_squares(A, b, start):
+    """``argmin ||A p - b||^2`` over the probability simplex (SLSQP)."""
+    K = A.shape[1]
+    start = start / start.sum() if start.sum() > 0 else np.full(K, 1.0 / K)
+    AtA, Atb = A.T @ A, A.T @ b
+    res = minimize(
+        lambda p: (p @ AtA @ p - 2 * p @ Atb, 2 * (AtA @ p - Atb)),
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * K,
+        constraints={
+            "type": "eq",
+            "fun": lambda p: p.sum() - 1.0,
+            "jac": lambda p: np.ones_like(p),
+        },
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
+    if not res.success:  # pragma: no cover - SLSQP on a convex QP
+        warnings.warn(
+            f"The simplex-constrained BBSE solve did not converge ({res.message}); "
+            "the target priors may be inaccurate.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    pi = np.clip(res.x, 0, None)
     return pi / pi.sum()
 
 
