@@ -373,16 +373,26 @@ class WeightingEstimator(BaseEstimator):
             models is not None and not all(map(_linear_outcome_model, models))
         ):
             return None
-        mest = hook(X, t, s)
-        if mest is None:
-            return None
         try:
+            mest = hook(X, t, s)
+            if mest is None:  # e.g. a weight model that did not converge
+                return None
             psi = _stacked_influence(
                 mest, y, t, self.weights_, s, self.estimand_, X, models
             )
-        except (linalg.LinAlgError, ValueError):
+            if not np.all(np.isfinite(psi)):
+                raise ValueError("non-finite influence values")
+        except (linalg.LinAlgError, ValueError) as exc:
+            warnings.warn(
+                f"{type(self).__name__}: the stacked sandwich standard error of "
+                f"{type(self.weighter_).__name__} could not be computed ({exc}); "
+                "fell back to the fixed-weights sandwich, which ignores the "
+                "estimation of the weights. Use se='bootstrap' for a standard "
+                "error that refits the weights.",
+                RuntimeWarning,
+            )
             return None
-        return psi if np.all(np.isfinite(psi)) else None
+        return psi
 
     def _estimate(self, weighter, X, y, t, s):
         weighter = clone(weighter).fit(X, sample_weight=s, treatment=t)

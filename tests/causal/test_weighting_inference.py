@@ -11,7 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from skreweight.causal import WeightingEstimator
-from skreweight.datasets import make_kang_schafer
+from skreweight.datasets import load_lalonde, make_kang_schafer
 from skreweight.weighting import (
     CBPS,
     EntropyBalancing,
@@ -300,3 +300,19 @@ def test_entropy_balancing_att_coverage_monte_carlo():
     assert est.stderr_method_ == "sandwich_stacked"
     coverage = hits / 2000
     assert 0.93 <= coverage <= 0.97, coverage
+
+
+def test_singular_stacked_sandwich_warns_and_falls_back():
+    # 50 treated and 150 PSID controls: CBPS's over-identified moment
+    # covariance is singular on this subset (a regression found by the
+    # Lalonde benchmark's warm-up fit)
+    data = load_lalonde("psid1")
+    t = data.treatment
+    rows = np.r_[np.flatnonzero(t == 1)[:50], np.flatnonzero(t == 0)[:150]]
+    X = np.column_stack([data.data, data.data[:, 6:8] == 0])[rows].astype(float)
+    X = (X - X.mean(0)) / X.std(0)
+    est = WeightingEstimator(CBPS(method="over"), estimand="ATT")
+    with pytest.warns(RuntimeWarning, match="fell back to the fixed-weights"):
+        est.fit(X, data.target[rows], treatment=t[rows])
+    assert est.stderr_method_ == "sandwich_fixed"
+    assert np.isfinite(est.stderr_)
