@@ -8,13 +8,27 @@ lalonde
     same for every implementation: age, educ, black, hisp, marr, nodegree,
     re74, re75 and the zero-earnings indicators u74 = (re74 == 0), u75 =
     (re75 == 0). Estimand: the ATT; error against the experimental benchmark
-    1,794.34 (NSW treated minus NSW randomised controls). skreweight: every
-    weighter, Hajek and DR (weighted linear regression adjustment) forms;
-    one timed fit after a warm-up fit on a 200-row subset.
-    Peer: DoubleML 0.11 ``DoubleMLIRM(score="ATTE")`` (cross-fitted AIPW)
-    with linear learners (LogisticRegression / LinearRegression; 5 seeds of
-    the cross-fitting split) and with random forests (100 trees, 3 seeds), in
-    its own venv (``--peer doubleml``); medians over seeds reported.
+    1,794.34 (NSW treated minus NSW randomised controls).
+    skreweight: every weighter, each in three forms: Hajek (weighted
+    difference in means), DR with a weighted linear outcome model, and DR
+    with ``HistGradientBoostingRegressor(random_state=0)`` as the outcome
+    model ("dr-hgb"); one timed fit after a warm-up fit on a 200-row subset.
+    Weighters with random parts (IPM random features on CPS-1's 15,992
+    controls) run with ``random_state`` 0..``--seeds``-1; medians reported.
+    Peers, each in its own venv (``--peer``), with the same three nuisance
+    learner sets (linear: LinearRegression / standardised
+    LogisticRegression; random forest: 100 trees, min_samples_leaf=5;
+    hist gradient boosting: defaults), ``--seeds`` seeds (default 3) of
+    their cross-fitting splits, medians reported:
+    DoubleML ``DoubleMLIRM(score="ATTE", n_folds=5)`` (cross-fitted AIPW for
+    the ATT); EconML ``DRLearner(cv=5)`` and CausalML ``BaseDRRegressor``
+    (linear final stage; CausalML given 5-fold cross-fitted propensities
+    from the same classifier, clipped to [0.001, 0.999]), whose ATT is the
+    mean of their CATE over the treated rows (neither has an ATT estimator).
+    ``--resample R`` repeats everything on R bootstrap resamples of the data
+    (within-arm, resample r drawn with ``RandomState(r)``, one seed each),
+    the same resamples for everyone: mean error and RMSE around 1,794 over
+    them show how much of a single-sample error is luck.
 kang_schafer
     The CBIPM paper's Kang-Schafer design, formula by formula
     (``skreweight.datasets.make_kang_schafer``; the paper's R generator):
@@ -38,7 +52,9 @@ Usage::
 
     python benchmarks/bench_balancing.py lalonde --out results.jsonl
     /work/venvs/doubleml/bin/python benchmarks/bench_balancing.py lalonde \
-        --peer doubleml --out results.jsonl
+        --peer doubleml --out results.jsonl     # also econml, causalml
+    python benchmarks/bench_balancing.py lalonde --datasets psid1 \
+        --resample 20 --only "EntropyBalancing" ... --out resample.jsonl
     python benchmarks/bench_balancing.py kang_schafer --reps 200 --out ks.jsonl
     python benchmarks/bench_balancing.py timing --out results.jsonl
     python benchmarks/bench_balancing.py summary results.jsonl ks.jsonl

@@ -17,8 +17,10 @@ compared with a forest).
 - skreweight: ``ClassBalance`` (``inverse``, ``sqrt``, ``effective_number``
   with beta=0.999) in ``ReweightedClassifier``, and
   ``LogitAdjustedClassifier`` (tau=1), without and with
-  ``calibration="sigmoid"`` (5 folds, charged to the fit time), each with
-  every learner;
+  ``calibration="sigmoid"`` (5 folds, charged to the fit time; and with one
+  stratified 80/20 hold-out, ``cv=StratifiedShuffleSplit(1, test_size=0.2)``:
+  one fit on 80 % of the rows, Platt scaling on the rest), each with every
+  learner;
 - scikit-learn: ``class_weight="balanced"`` on every learner (reference);
 - imbalanced-learn: ``RandomOverSampler`` and ``SMOTE`` in an imblearn
   ``Pipeline`` with every learner, and ``BalancedRandomForestClassifier``
@@ -129,6 +131,16 @@ def _methods(seed):
         out[f"LogitAdjusted(sigmoid)+{lname}"] = (
             "skreweight",
             lambda e=learner: LogitAdjustedClassifier(clone(e), calibration="sigmoid"),
+        )
+        # one stratified 80/20 hold-out instead of 5 folds: one fit of the
+        # learner on 80 % of the rows, Platt scaling on the other 20 %
+        out[f"LogitAdjusted(sigmoid, hold-out)+{lname}"] = (
+            "skreweight",
+            lambda e=learner: LogitAdjustedClassifier(
+                clone(e),
+                calibration="sigmoid",
+                cv=StratifiedShuffleSplit(1, test_size=0.2, random_state=seed),
+            ),
         )
         out[f"class_weight=balanced+{lname}"] = (
             "sklearn",
