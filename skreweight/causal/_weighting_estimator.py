@@ -151,8 +151,9 @@ class WeightingEstimator(BaseEstimator):
       ``method="over"``), for ``method="hajek"`` and for ``method="dr"``
       with the default linear outcome model. For any other weighter or
       outcome model (e.g. :class:`~skreweight.weighting.IPMBalancing`, an
-      arbitrary classifier) it falls back to ``"sandwich_fixed"``;
-      ``stderr_method_`` says which formula was used.
+      arbitrary classifier) it falls back to ``"sandwich_fixed"``, and so it
+      does, with a ``RuntimeWarning``, when the stacked form fails
+      numerically; ``stderr_method_`` says which formula was used.
     - ``"sandwich_fixed"``: from the influence function of the estimator with
       the weights held fixed (the sandwich of the weighted means). For
       ``method="dr"`` it is the usual AIPW variance, valid when both models
