@@ -124,7 +124,9 @@ def biased_split(
 
     Returns
     -------
-    X_source, y_source, X_target, y_target : ndarrays
+    X_source, y_source, X_target, y_target : ndarrays, or pandas objects
+        Rows of ``X`` and ``y``; a pandas DataFrame or Series comes back as
+        one, with its column names and index.
 
     Examples
     --------
@@ -135,6 +137,7 @@ def biased_split(
     True
     """
     rng = check_random_state(random_state)
+    X_in, y_in = X, y
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if method == "pca":
         Z = np.nan_to_num((X - np.nanmean(X, 0)) / (np.nanstd(X, 0) + 1e-12))
@@ -155,4 +158,13 @@ def biased_split(
 
     src = rng.choice(src, size(src, n_source), replace=False)
     tgt = rng.choice(tgt, size(tgt, n_target), replace=False)
-    return X[src], y[src], X[tgt], y[tgt]
+
+    def rows(a, a_in, idx):  # keep pandas containers (names, index, dtypes)
+        return a_in.iloc[idx] if hasattr(a_in, "iloc") else a[idx]
+
+    return (
+        rows(X, X_in, src),
+        rows(y, y_in, src),
+        rows(X, X_in, tgt),
+        rows(y, y_in, tgt),
+    )

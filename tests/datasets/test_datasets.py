@@ -42,3 +42,17 @@ def test_biased_split_shifts_the_scored_feature():
     assert Xs[:, 1].mean() > Xt[:, 1].mean()
     with pytest.raises(ValueError, match="method"):
         biased_split(X, y, method="nope")
+
+
+def test_biased_split_keeps_pandas_containers():
+    X, y = load_dataset("diabetes", return_X_y=True, as_frame=True)
+    X_before = X.copy()
+    parts = biased_split(X, y, random_state=0)
+    arrays = biased_split(X.to_numpy(), y.to_numpy(), random_state=0)
+    for part, array in zip(parts, arrays):
+        assert type(part) is type(X if part.ndim == 2 else y)
+        np.testing.assert_array_equal(part.to_numpy(), array)
+    assert list(parts[0].columns) == list(X.columns) == list(parts[2].columns)
+    # the original row labels come along, and the input is untouched
+    np.testing.assert_array_equal(parts[0].index, parts[1].index)
+    assert X.equals(X_before)
