@@ -183,9 +183,9 @@ def _versions():
     }
 
 
-def run_imbalance(out, versions):
+def run_imbalance(out, versions, datasets=DATASETS):
     records = []
-    for name in DATASETS:
+    for name in datasets:
         X, y = load_imbalanced(name, return_X_y=True)
         for seed in SEEDS:
             split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
@@ -515,6 +515,7 @@ def main():
         choices=["all", "imbalance", "label_shift", "presto", "summary"],
     )
     parser.add_argument("--out", default="benchmarks/results_imbalance.jsonl")
+    parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
     args = parser.parse_args()
     if args.part == "summary":
         with open(args.out) as f:
@@ -527,7 +528,7 @@ def main():
     records = []
     with open(args.out, "a") as out:
         if args.part in ("all", "imbalance"):
-            records += run_imbalance(out, versions)
+            records += run_imbalance(out, versions, args.datasets)
         if args.part in ("all", "label_shift"):
             records += run_label_shift(out, versions)
         if args.part in ("all", "presto"):
