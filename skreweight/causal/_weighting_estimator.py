@@ -12,6 +12,7 @@ from joblib import Parallel, delayed
 from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -136,6 +137,10 @@ class WeightingEstimator(BaseEstimator):
       weighted mean residuals of each arm (the augmented, doubly robust
       form: consistent if either the weights or the outcome model is right).
       This is the augmentation of Kong et al. (2023) with both arms modelled.
+      With ``cv`` the outcome models are cross-fitted: each row's
+      ``mu1(x), mu0(x)`` come from models fit without its fold, so a flexible
+      model (boosted trees, forests) cannot absorb the residuals it is meant
+      to leave to the weights.
 
     Standard errors:
 
@@ -179,6 +184,13 @@ class WeightingEstimator(BaseEstimator):
     outcome_model : regressor, default=None
         Outcome model for ``method="dr"``; ``LinearRegression()`` when None.
         It must accept ``sample_weight``.
+    cv : int, cross-validation generator, iterable or None, default=None
+        Cross-fitting of the outcome models (``method="dr"``): None fits them
+        on all rows (in-sample); an int ``k`` uses ``StratifiedKFold(k,
+        shuffle=True)`` stratified by treatment and seeded by
+        ``random_state``; a splitter or an iterable of (train, test) index
+        pairs is used as given. Every fold must hold rows of both arms.
+        Cross-fitted fits use the fixed-weights sandwich for ``se``.
     se : {"sandwich", "sandwich_fixed", "bootstrap"} or None, \
             default="sandwich"
         How the standard error is computed (see above); None skips it.
@@ -187,7 +199,7 @@ class WeightingEstimator(BaseEstimator):
     n_jobs : int, default=None
         Parallel jobs of the bootstrap (joblib semantics).
     random_state : int, RandomState instance or None, default=None
-        Seeds the bootstrap.
+        Seeds the bootstrap and the cross-fitting folds of an int ``cv``.
     verbose : int, default=0
         Log bootstrap progress (``logging``).
 
@@ -210,9 +222,9 @@ class WeightingEstimator(BaseEstimator):
         The balancing weights of the rows (``weighter_.weights_``).
     potential_outcome_means_ : tuple of float
         Estimated means of ``Y(1)`` and ``Y(0)`` in the target population.
-    outcome_models_ : tuple of regressors or None
+    outcome_models_ : tuple of regressors, or list of tuples, or None
         Fitted models of ``Y`` in the treated and the control arm
-        (``method="dr"``).
+        (``method="dr"``); with ``cv``, one such pair per fold.
     effective_sample_size_ : tuple of float
         Kish effective sample size of the weights in the treated and the
         control arm.
@@ -258,6 +270,7 @@ class WeightingEstimator(BaseEstimator):
         "estimand": [StrOptions({"ATE", "ATT", "ATC"}), None],
         "method": [StrOptions({"hajek", "dr"})],
         "outcome_model": [HasMethods(["fit", "predict"]), None],
+        "cv": ["cv_object", None],
         "se": [StrOptions({"sandwich", "sandwich_fixed", "bootstrap"}), None],
         "n_bootstrap": [Interval(Integral, 2, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -272,6 +285,7 @@ class WeightingEstimator(BaseEstimator):
         estimand=None,
         method="hajek",
         outcome_model=None,
+        cv=None,
         se="sandwich",
         n_bootstrap=200,
         n_jobs=None,
@@ -282,6 +296,7 @@ class WeightingEstimator(BaseEstimator):
         self.estimand = estimand
         self.method = method
         self.outcome_model = outcome_model
+        self.cv = cv
         self.se = se
         self.n_bootstrap = n_bootstrap
         self.n_jobs = n_jobs
@@ -370,6 +385,8 @@ class WeightingEstimator(BaseEstimator):
         """Influence values with the weight estimation stacked in, or None."""
         hook = getattr(self.weighter_, "_m_estimation", None)
         models = self.outcome_models_
+        if self.method == "dr" and self.cv is not None:
+            return None  # cross-fitted models: no joint estimating equations
         if hook is None or (
             models is not None and not all(map(_linear_outcome_model, models))
         ):
@@ -403,12 +420,26 @@ class WeightingEstimator(BaseEstimator):
             base = (
                 LinearRegression() if self.outcome_model is None else self.outcome_model
             )
-            models = []
-            for arm in (1, 0):
-                m = (t == arm) & (w * s > 0)
-                models.append(clone(base).fit(X[m], y[m], sample_weight=(w * s)[m]))
-            mu1, mu0 = models[0].predict(X), models[1].predict(X)
-            models = tuple(models)
+            if self.cv is None:
+                folds = [(np.arange(X.shape[0]), np.arange(X.shape[0]))]
+            else:
+                folds = self._folds(X, t)
+            mu1, mu0, models = np.empty_like(y), np.empty_like(y), []
+            for train, test in folds:
+                pair = []
+                for arm, mu in ((1, mu1), (0, mu0)):
+                    m = train[(t[train] == arm) & (w[train] * s[train] > 0)]
+                    if m.shape[0] == 0:
+                        arm_name = "treated" if arm else "control"
+                        raise ValueError(
+                            f"A cross-fitting fold has no {arm_name} rows to fit "
+                            "the outcome model on: use fewer folds (cv) or a "
+                            "splitter stratified by treatment."
+                        )
+                    pair.append(clone(base).fit(X[m], y[m], sample_weight=(w * s)[m]))
+                    mu[test] = pair[-1].predict(X[test])
+                models.append(tuple(pair))
+            models = models[0] if self.cv is None else models
         effect, psi = _effect_and_influence(y, t, w, s, self.estimand_, mu1, mu0)
         tgt = _target_mask(self.estimand_, t)
         if mu1 is None:
@@ -425,6 +456,24 @@ class WeightingEstimator(BaseEstimator):
             )
         parts = {"weighter": weighter, "weights": w, "models": models, "means": means}
         return effect, psi, parts
+
+    def _folds(self, X, t):
+        cv = self.cv
+        if isinstance(cv, Integral):
+            cv = StratifiedKFold(
+                cv, shuffle=True, random_state=check_random_state(self.random_state)
+            )
+        cv = check_cv(cv, t, classifier=True)
+        folds = [(np.asarray(a), np.asarray(b)) for a, b in cv.split(X, t)]
+        covered = np.zeros(X.shape[0], dtype=int)
+        for _, test in folds:
+            covered[test] += 1
+        if not np.all(covered == 1):
+            raise ValueError(
+                "cv must partition the rows: every row in exactly one test fold "
+                "(got a splitter whose test folds overlap or miss rows)."
+            )
+        return folds
 
     def _bootstrap(self, weighter, X, y, t, s):
         rng = check_random_state(self.random_state)

@@ -217,3 +217,68 @@ def test_love_and_overlap_plots():
     assert len(ax.patches) > 0
     with pytest.raises(ValueError, match="two values"):
         overlap_plot(pw.propensity_, np.zeros_like(t))
+
+
+# ------------------------------------------------------------- cross-fitting
+def test_cross_fitted_dr_matches_hand_computation():
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y, t = _linear_sim(300, 1)
+    s = np.random.RandomState(0).randint(1, 3, size=300).astype(float)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    est = WeightingEstimator(
+        EntropyBalancing(), estimand="ATT", method="dr", cv=cv
+    ).fit(X, y, treatment=t, sample_weight=s)
+    w = est.weights_
+    mu = {1: np.empty(300), 0: np.empty(300)}
+    for train, test in cv.split(X, t):
+        for arm in (1, 0):
+            m = train[t[train] == arm]
+            model = LinearRegression().fit(X[m], y[m], sample_weight=(w * s)[m])
+            mu[arm][test] = model.predict(X[test])
+    tr = t == 1
+    expected = np.average(mu[1][tr] - mu[0][tr], weights=s[tr])
+    for arm, sign in ((1, 1), (0, -1)):
+        rows = t == arm
+        resid = (y - mu[arm])[rows]
+        expected += sign * np.average(resid, weights=(w * s)[rows])
+    assert_allclose(est.effect_, expected, rtol=1e-12)
+    assert len(est.outcome_models_) == 3
+    assert est.stderr_method_ == "sandwich_fixed"  # no stacked form across folds
+
+
+def test_cross_fitting_keeps_the_residual_correction_of_flexible_models():
+    # A fully grown tree interpolates its training rows: in-sample, every
+    # residual is 0 and the augmented estimate collapses to the outcome
+    # model's; cross-fitted, the weights correct its out-of-fold errors.
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, y, t = _linear_sim(400, 2)
+    tree = DecisionTreeRegressor(random_state=0)
+    kw = dict(estimand="ATT", method="dr", outcome_model=tree)
+    inside = WeightingEstimator(EntropyBalancing(), **kw).fit(X, y, treatment=t)
+    m1, m0 = inside.outcome_models_
+    tr = t == 1
+    direct = np.mean(m1.predict(X[tr]) - m0.predict(X[tr]))
+    assert_allclose(inside.effect_, direct, atol=1e-10)
+    assert_allclose(inside.potential_outcome_means_[1], m0.predict(X[tr]).mean())
+
+    crossed = WeightingEstimator(EntropyBalancing(), cv=5, random_state=0, **kw)
+    crossed.fit(X, y, treatment=t)
+    again = WeightingEstimator(EntropyBalancing(), cv=5, random_state=0, **kw)
+    assert again.fit(X, y, treatment=t).effect_ == crossed.effect_  # seeded folds
+    assert abs(crossed.effect_ - inside.effect_) > 1e-3
+
+
+def test_cross_fitting_bad_folds():
+    X, y, t = _linear_sim(100, 3)
+    treated, control = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
+    # a fold whose training rows hold no treated unit
+    folds = [(control, treated), (treated, control)]
+    est = WeightingEstimator(EntropyBalancing(), method="dr", cv=folds)
+    with pytest.raises(ValueError, match="no treated rows"):
+        est.fit(X, y, treatment=t)
+    overlapping = [(np.arange(50), np.arange(50, 100)), (np.arange(60), np.arange(60))]
+    est = WeightingEstimator(EntropyBalancing(), method="dr", cv=overlapping)
+    with pytest.raises(ValueError, match="partition the rows"):
+        est.fit(X, y, treatment=t)
