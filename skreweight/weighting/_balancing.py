@@ -119,6 +119,17 @@ def _log_propensity_weights(e, t, estimand):
     return log_w, slope
 
 
+def _m_estimates(theta, g, jac, log_weight, dlog_weight):
+    """What the ``_m_estimation`` hooks return (see ``WeightingEstimator``)."""
+    return {
+        "theta": theta,
+        "g": g,
+        "jac": jac,
+        "log_weight": log_weight,
+        "dlog_weight": dlog_weight,
+    }
+
+
 def _l2_logistic_penalty(est):
     """Inverse L2 strength ``1 / C`` of a smooth LogisticRegression, else None.
 
@@ -322,13 +333,7 @@ class PropensityWeighting(_BaseCausalWeighter):
             np.clip(e, self.clip, 1 - self.clip), t, self.estimand
         )
         slope = np.where(clipped, 0.0, slope)
-        return {
-            "theta": theta,
-            "g": g,
-            "jac": jac,
-            "log_weight": log_w,
-            "dlog_weight": slope[:, None] * Z,
-        }
+        return _m_estimates(theta, g, jac, log_w, slope[:, None] * Z)
 
 
 def _logsumexp(a):
@@ -584,13 +589,7 @@ class EntropyBalancing(_BaseCausalWeighter):
             log_w[arm] = lw
             dlog_w[np.ix_(arm, np.arange(k)[im])] = -lam
             dlog_w[np.ix_(arm, np.arange(k)[il])] = D[arm]
-        return {
-            "theta": theta,
-            "g": g,
-            "jac": jac,
-            "log_weight": log_w,
-            "dlog_weight": dlog_w,
-        }
+        return _m_estimates(theta, g, jac, log_w, dlog_w)
 
 
 class CBPS(_BaseCausalWeighter):
@@ -872,13 +871,7 @@ class CBPS(_BaseCausalWeighter):
             g = np.hstack([Z, Z * h[:, None]]) * (t - e)[:, None] @ GW.T
             jac = sw.sum() * GW @ G
         log_w, slope = _log_propensity_weights(e, t, self.estimand)
-        return {
-            "theta": theta,
-            "g": g,
-            "jac": jac,
-            "log_weight": log_w,
-            "dlog_weight": slope[:, None] * Z,
-        }
+        return _m_estimates(theta, g, jac, log_w, slope[:, None] * Z)
 
     def _compute_weights(self, X, y, treatment=None):
         logit = self._transform(X) @ self.coef_ + self.intercept_
