@@ -71,15 +71,20 @@ def solve_group_dro(
     alpha,
     max_iter,
     tol,
+    robustness=1.0,
     fit_intercept=True,
 ):
     """Exact linear Group DRO by SLSQP on the epigraph form.
 
-    min_{theta, t} t + (alpha / 2) ||coef||^2
-    s.t. L_g(theta) + C / sqrt(n_g) <= t for every group g.
+    min_{theta, t} (1 - rho) sum_g pi_g L_g(theta) + rho t + (alpha / 2) ||coef||^2
+    s.t. L_g(theta) + C / sqrt(n_g) <= t for every group g,
+
+    with ``rho = robustness`` and ``pi_g = n_g / n`` the group shares.
     """
     lin = LinearLoss(kind, X.shape[1], n_classes, fit_intercept)
     adjust = C / np.sqrt(size)
+    share = size / size.sum()
+    rho = float(robustness)
     p = lin.n_params
 
     cache = {}
@@ -94,7 +99,12 @@ def solve_group_dro(
 
     def objective(x):
         pen, grad = lin.penalty(x[:p], alpha)
-        return x[p] + pen, np.append(grad, 1.0)
+        if rho < 1.0:  # the average loss, sum_g pi_g L_g (adjust is constant)
+            losses, dz = adjusted(x[:p])
+            jac = _group_jacobian(lin, X, dz, inverse, sw, size)
+            pen += (1.0 - rho) * float(share @ (losses - adjust))
+            grad = grad + (1.0 - rho) * (share @ jac)
+        return rho * x[p] + pen, np.append(grad, rho)
 
     def cons(x):
         return x[p] - adjusted(x[:p])[0]
@@ -117,9 +127,16 @@ def solve_group_dro(
     theta = res.x[:p]
     losses, dz = adjusted(theta)
     jac = _group_jacobian(lin, X, dz, inverse, sw, size)
+    pen_grad = lin.penalty(theta, alpha)[1]
+    if rho == 0.0:  # weighted ERM: the group weights are the group shares
+        return lin, theta, losses, share.copy(), res
+    # stationarity: (1 - rho) sum pi_g grad L_g + rho sum q'_g grad L_g
+    # + grad pen = 0, with q' on the simplex over the active groups
     active = losses >= losses.max() - max(1e-6, 1e-4 * abs(losses.max()))
-    q = _group_weights_from_kkt(jac, lin.penalty(theta, alpha)[1], active)
-    return lin, theta, losses, q, res
+    q = _group_weights_from_kkt(
+        jac, (pen_grad + (1.0 - rho) * (share @ jac)) / rho, active
+    )
+    return lin, theta, losses, (1.0 - rho) * share + rho * q, res
 
 
 def _estimator_has(attr):
@@ -144,7 +161,19 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     where :math:`L_g` is the mean loss over the rows of group :math:`g`,
     :math:`n_g` its size, :math:`C/\\sqrt{n_g}` the generalisation
     adjustment that favours small groups, and the L2 penalty spares the
-    intercept. It comes in two forms:
+    intercept. ``robustness`` :math:`\\rho < 1` mixes in the average loss,
+
+    .. math::
+
+        \\min_\\theta \\; (1 - \\rho) \\sum_g \\pi_g L_g(\\theta)
+        + \\rho \\max_g \\big(L_g(\\theta) + \\frac{C}{\\sqrt{n_g}}\\big)
+        + \\frac{\\alpha}{2} \\lVert w \\rVert^2,
+
+    with :math:`\\pi_g = n_g / n`: the adversary's group weights are kept
+    in :math:`\\{(1 - \\rho) \\pi + \\rho q : q \\in \\Delta\\}`, so
+    :math:`\\rho = 0` is ERM and :math:`\\rho = 1` Group DRO, and the
+    knob trades average accuracy for worst-group accuracy. It comes in two
+    forms:
 
     - ``estimator=None``: the **exact convex problem** for a linear logistic
       model (multinomial for more than two classes), solved in its epigraph
@@ -156,7 +185,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
       weights ``n q_g / n_g``, measures every group's loss on the training
       rows (log loss when the classifier has ``predict_proba``, else the
       error rate), and updates ``q_g <- q_g exp(eta (L_g + C / sqrt(n_g)))``
-      (exponentiated gradient, "Hedge"). After ``max_iter`` rounds the final
+      (exponentiated gradient, "Hedge"), the rows being weighted by the
+      mixture ``(1 - robustness) pi + robustness q``. After ``max_iter``
+      rounds the final
       classifier is refitted on the average of the group weights, which is
       the minimax solution's weighting for convex losses.
 
@@ -173,6 +204,11 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     C : float, default=0.0
         Group-size adjustment: group ``g``'s loss is increased by
         ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
+    robustness : float in [0, 1], default=1.0
+        Weight of the worst-group term against the average loss: 1 is Group
+        DRO, 0 is (L2-regularised) empirical risk minimisation. Tune it with
+        a validation split when average accuracy must not drop by more than
+        a budget.
     alpha : float, default=1e-3
         L2 penalty ``alpha / 2 * ||coef||^2`` of the exact form (ignored by
         the meta-estimator form, where the estimator's own regularisation
@@ -200,8 +236,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     group_size_ : ndarray of shape (n_groups,)
         Sample-weighted number of rows of each group.
     group_weights_ : ndarray of shape (n_groups,)
-        Group weights ``q`` on the simplex: the optimal dual variables (exact
-        form), or their average over the rounds (meta-estimator form).
+        Group weights on the simplex, ``(1 - robustness) pi +
+        robustness q``: with ``q`` the optimal dual variables (exact form),
+        or their average over the rounds (meta-estimator form).
     group_weights_history_ : ndarray of shape (n_rounds + 1, n_groups)
         The group weights before each of the ``n_iter_`` rounds and after the
         last one (meta-estimator form); a single row equal to
@@ -261,6 +298,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "C": [Interval(Real, 0, None, closed="left")],
+        "robustness": [Interval(Real, 0, 1, closed="both")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -273,6 +311,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         estimator=None,
         *,
         C=0.0,
+        robustness=1.0,
         alpha=1e-3,
         eta=1.0,
         max_iter=100,
@@ -281,6 +320,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     ):
         self.estimator = estimator
         self.C = C
+        self.robustness = robustness
         self.alpha = alpha
         self.eta = eta
         self.max_iter = max_iter
@@ -352,6 +392,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             alpha=self.alpha,
             max_iter=self.max_iter,
             tol=self.tol,
+            robustness=self.robustness,
         )
         if not res.success:
             warnings.warn(
@@ -389,10 +430,12 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "or estimator=None for the exact logistic form."
             )
         n_groups, total = self.groups_.shape[0], sw.sum()
+        share, rho = self.group_size_ / total, self.robustness
         q = np.full(n_groups, 1.0 / n_groups)
         history = [q]
         for it in range(self.max_iter):
-            w = sw * total * (q / self.group_size_)[inverse]
+            mixed = (1.0 - rho) * share + rho * q
+            w = sw * total * (mixed / self.group_size_)[inverse]
             est = clone(self.estimator).fit(X, y, sample_weight=w)
             losses = self._group_loss(est, X, y, inverse, sw)
             if self.verbose:
@@ -405,7 +448,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if done:
                 break
         self.n_iter_ = it + 1
-        self.group_weights_history_ = np.asarray(history)
+        self.group_weights_history_ = (1.0 - rho) * share + rho * np.asarray(history)
         self.group_weights_ = self.group_weights_history_[:-1].mean(axis=0)
         w = sw * total * (self.group_weights_ / self.group_size_)[inverse]
         self.estimator_ = clone(self.estimator).fit(X, y, sample_weight=w)

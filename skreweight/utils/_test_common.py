@@ -225,7 +225,11 @@ def __getattr__(name):
 
 
 # --------------------------------------------------------- group robustness
-INIT_PARAMS["GroupDROClassifier"] = lambda: [_group_dro(None), _group_dro("hedge")]
+INIT_PARAMS["GroupDROClassifier"] = lambda: [
+    _group_dro(None),
+    _group_dro("hedge"),
+    _group_dro(None).set_params(robustness=0.5),
+]
 
 
 INIT_PARAMS["JTTClassifier"] = lambda: [_jtt()]

@@ -238,3 +238,67 @@ def test_verbose_prints_rounds(data, capsys):
         data.X, data.y, sample_group=data.group
     )
     assert "Group DRO round 1" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- robustness
+def test_robustness_mixture_matches_cvxpy(data):
+    X, y, g = data.X, data.y, data.group
+    C, alpha, rho = 0.5, 1e-2, 0.4
+    clf = GroupDROClassifier(C=C, alpha=alpha, robustness=rho)
+    clf.fit(X, y, sample_group=g)
+    w, b, t = cp.Variable(X.shape[1]), cp.Variable(), cp.Variable()
+    s = 2.0 * y - 1.0
+    size = np.bincount(g).astype(float)
+    cons, average = [], 0
+    for k in np.unique(g):
+        m = g == k
+        loss_k = cp.sum(cp.logistic(-cp.multiply(s[m], X[m] @ w + b))) / m.sum()
+        average = average + (size[k] / size.sum()) * loss_k
+        cons.append(loss_k + C / np.sqrt(size[k]) <= t)
+    objective = (1 - rho) * average + rho * t + 0.5 * alpha * cp.sum_squares(w)
+    prob = cp.Problem(cp.Minimize(objective), cons)
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-9, tol_gap_rel=1e-9, tol_feas=1e-9)
+    assert prob.status == "optimal"
+    assert_allclose(clf.coef_.ravel(), w.value, rtol=1e-4, atol=1e-5)
+    assert_allclose(clf.intercept_[0], b.value, rtol=1e-4, atol=1e-5)
+    # the duals sum to rho; the group weights are the mixture
+    dual = np.array([c.dual_value for c in cons])
+    assert_allclose(dual.sum(), rho, atol=1e-6)
+    assert_allclose(clf.group_weights_, (1 - rho) * size / size.sum() + dual, atol=1e-4)
+
+
+def test_robustness_zero_is_erm_and_one_is_group_dro(data):
+    X, y, g = data.X, data.y, data.group
+    erm = GroupDROClassifier(alpha=1e-2).fit(X, y)  # one group
+    mixed0 = GroupDROClassifier(alpha=1e-2, robustness=0.0).fit(X, y, sample_group=g)
+    assert_allclose(mixed0.coef_, erm.coef_, rtol=1e-4, atol=1e-5)
+    assert_allclose(mixed0.group_weights_, np.bincount(g) / g.shape[0])
+    assert_allclose(mixed0.weights_, 1.0)
+    dro = GroupDROClassifier(alpha=1e-2).fit(X, y, sample_group=g)
+    mixed1 = GroupDROClassifier(alpha=1e-2, robustness=1.0).fit(X, y, sample_group=g)
+    assert_allclose(mixed1.coef_, dro.coef_)
+    # the meta-estimator form: robustness 0 fits the plain estimator
+    lr = LogisticRegression()
+    hedge0 = GroupDROClassifier(lr, robustness=0.0, max_iter=5)
+    hedge0.fit(X, y, sample_group=g)
+    assert_allclose(hedge0.weights_, 1.0)
+    assert_allclose(
+        hedge0.predict_proba(X), LogisticRegression().fit(X, y).predict_proba(X)
+    )
+
+
+def test_robustness_trades_average_for_worst_group_loss(data):
+    # For min h + rho * d (h = average loss + penalty, d = worst minus
+    # average), the optimum's d cannot rise and its h cannot fall as rho grows.
+    X, y, g = data.X, data.y, data.group
+    alpha, path = 1e-2, []
+    for rho in (0.0, 0.25, 0.5, 0.75, 1.0):
+        clf = GroupDROClassifier(alpha=alpha, robustness=rho)
+        clf.fit(X, y, sample_group=g)
+        share = np.bincount(g) / g.shape[0]
+        average = share @ clf.group_losses_
+        h = average + 0.5 * alpha * np.sum(clf.coef_**2)
+        path.append((h, clf.group_losses_.max() - average))
+    h, d = np.array(path).T
+    assert np.all(np.diff(h) >= -1e-8) and np.all(np.diff(d) <= 1e-8)
+    assert d[0] - d[-1] > 0.05  # and the trade is not empty here
