@@ -154,6 +154,7 @@ def load_splits(dataset, seed):
 
 # ------------------------------------------------------------- methods
 WIDE_GRIDS = {
+    "GroupDRO-exact": {"C": [0.0, 1.0], "robustness": [0.1, 0.25, 0.5, 0.75, 1.0]},
     "GroupDRO-hedge": {"C": [0.0, 1.0], "max_iter": [1, 2, 5, 30]},
     "JTT": {"upweight": [1.5, 2.0, 3.0, 5.0, 20.0, 50.0, "auto"]},
     "GSR": {"lr": [0.1, 0.5, 2.0], "alpha": [1e-2], "max_iter": [3, 10, 50]},
