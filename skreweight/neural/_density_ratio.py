@@ -14,12 +14,16 @@ from sklearn.preprocessing import StandardScaler
 from ..base import WeighterMixin
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval
-from ._net import WeightedNeuralNetClassifier
+from ._net import (
+    _TORCH_PARAM_CONSTRAINTS,
+    WeightedNeuralNetClassifier,
+    _SeededMixin,
+)
 
 __all__ = ["NeuralDensityRatio"]
 
 
-class NeuralDensityRatio(WeighterMixin, BaseEstimator):
+class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a neural classifier.
 
     A small MLP (:class:`WeightedNeuralNetClassifier`) learns ``P(target | x)``
@@ -114,9 +118,7 @@ class NeuralDensityRatio(WeighterMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "balance_domains": ["boolean"],
         "clip": [Interval(Real, 0, 0.5, closed="left")],
-        "random_state": ["random_state"],
-        "device": [str, None, torch.device],
-        "verbose": ["verbose"],
+        **_TORCH_PARAM_CONSTRAINTS,
     }
 
     def __init__(
@@ -199,8 +201,3 @@ class NeuralDensityRatio(WeighterMixin, BaseEstimator):
         if self.estimator_ is None:
             return np.ones(X.shape[0])
         return self._ratio(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags

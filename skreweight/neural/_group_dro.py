@@ -3,16 +3,15 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
 import torch
 from skorch.utils import to_tensor
 
-from ..utils._sklearn_compat import Interval, validate_parameter_constraints
-from ..utils.validation import check_sample_group, check_sample_weight
-from ._net import _W_KEY, WeightedNeuralNetClassifier
+from ..utils._sklearn_compat import Interval
+from ..utils.validation import check_sample_group
+from ._net import WeightedNeuralNetClassifier, _batch_field
 
 __all__ = ["NeuralGroupDROClassifier"]
 
@@ -177,13 +176,8 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self : object
             Fitted classifier.
         """
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {k: getattr(self, k) for k in self._parameter_constraints},
-            caller_name=type(self).__name__,
-        )
-        X, y_enc = self._encode_y(X, y)
-        sw = check_sample_weight(sample_weight, X)
+        self._check_params()
+        X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         g = check_sample_group(sample_group, X.shape[0])
         g = np.zeros(X.shape[0], dtype=int) if g is None else g
         self.groups_, codes = np.unique(g, return_inverse=True)
@@ -199,21 +193,18 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self._q = torch.full((n_groups,), 1.0 / n_groups, dtype=torch.float64)
         adj = self.adjustment / np.sqrt(self.group_counts_)
         self._adj = torch.as_tensor(adj, dtype=torch.float64)
-        with self._seed_ctx():
-            extra = {_G_KEY: codes.astype(np.int64)}
-            self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
+        extra = {_G_KEY: codes.astype(np.int64)}
+        self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
         self.group_weights_ = self._q.numpy().copy()
         per_row = self.group_weights_[codes] / self.group_counts_[codes]
         self.weights_ = per_row * sw.sum() / np.dot(per_row, sw)
         return self
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if not (isinstance(X, Mapping) and _G_KEY in X):
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        y_true = to_tensor(y_true, device=self.device)
-        losses = self._row_losses(y_pred, y_true, X, training)
-        w = to_tensor(X[_W_KEY], device=self.device).to(losses.dtype)
-        codes = to_tensor(X[_G_KEY], device=self.device)
+    def _weighted_loss(self, losses, w, y_true, X, training):
+        codes = _batch_field(X, _G_KEY)
+        if codes is None:
+            return super()._weighted_loss(losses, w, y_true, X, training)
+        codes = to_tensor(codes, device=self.device)
         n_groups = self._q.shape[0]
         w_sum = torch.zeros(n_groups, dtype=losses.dtype, device=losses.device)
         w_sum = w_sum.index_add(0, codes, w)

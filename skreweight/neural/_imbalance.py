@@ -10,11 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils._sklearn_compat import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
 from ._net import MLPModule, WeightedNeuralNetClassifier
 
@@ -210,13 +206,6 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
         self.drw_start = drw_start
         self.drw_beta = drw_beta
 
-    def _check_params(self):
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {k: getattr(self, k) for k in self._parameter_constraints},
-            caller_name=type(self).__name__,
-        )
-
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Train with the chosen long-tail loss and DRW schedule.
 
@@ -252,15 +241,8 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
             start = int(np.floor(start * self.max_epochs))
         self.drw_start_ = start
 
-    def initialize_module(self):
-        if self.module is None:
-            cls = CosineMLPModule if self.loss == "ldam" else MLPModule
-            kwargs = self.get_params_for("module")
-            kwargs.setdefault("n_features", self.n_features_in_)
-            kwargs.setdefault("n_outputs", len(self.classes_))
-            self.module_ = self.initialized_instance(cls, kwargs)
-            return self
-        return super().initialize_module()
+    def _default_module(self):
+        return CosineMLPModule if self.loss == "ldam" else MLPModule
 
     def initialize_criterion(self):
         counts = self.class_counts_

@@ -13,7 +13,7 @@ from torch import nn
 
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._net import check_device, seeded
+from ._net import _TORCH_PARAM_CONSTRAINTS, _SeededMixin, check_device
 
 __all__ = ["NeuralIPMBalancing"]
 
@@ -45,7 +45,7 @@ class _Critic(nn.Module):
         return self.net(X).squeeze(-1)
 
 
-class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
+class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     """Balancing weights that minimise an IPM against a neural critic.
 
     Covariate balancing by the integral probability metric (CBIPM, Kong et
@@ -162,9 +162,7 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "critic_steps": [Interval(Integral, 1, None, closed="left")],
         "critic_learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "device": [str, None, torch.device],
-        "verbose": ["verbose"],
+        **_TORCH_PARAM_CONSTRAINTS,
     }
 
     def __init__(
@@ -211,7 +209,7 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         Z = (X - mean) / np.where(std > 0, std, 1.0)
         raw = np.ones(X.shape[0])
         ipms = []
-        with seeded(self.random_state, self.device):
+        with self._seeded():
             for arm, target in _arm_problems(self.estimand, t):
                 rows = arm & (sw > 0)
                 tgt = target & (sw > 0)
@@ -282,8 +280,3 @@ class NeuralIPMBalancing(WeighterMixin, BaseEstimator):
         x_hat = (alpha * a + (1 - alpha) * b).requires_grad_(True)
         (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
         return self.gradient_penalty * ((grad.norm(dim=1) - 1) ** 2).mean()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags

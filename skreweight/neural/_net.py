@@ -19,6 +19,7 @@ from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
+from ..utils._sklearn_compat import validate_parameter_constraints
 from ..utils.validation import check_sample_weight
 
 __all__ = ["WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"]
@@ -27,6 +28,7 @@ __all__ = ["WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"]
 # sees only ``_X``; the loss reads the rest.
 _X_KEY = "_X"
 _W_KEY = "_sample_weight"
+_DTYPES = [np.float64, np.float32]
 
 
 class MLPModule(nn.Module):
@@ -117,6 +119,26 @@ def seeded(random_state, device):
         yield
 
 
+# Constraints of the parameters shared by the plain-torch estimators.
+_TORCH_PARAM_CONSTRAINTS = {
+    "random_state": ["random_state"],
+    "device": [str, None, torch.device],
+    "verbose": ["verbose"],
+}
+
+
+class _SeededMixin:
+    """``random_state`` and ``device`` handling of the neural estimators."""
+
+    def _seeded(self):
+        return seeded(self.random_state, self.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
 class _TensorDataset(torch.utils.data.Dataset):
     """Rows held as tensors (a dict of them for X); batches are slices."""
 
@@ -185,7 +207,14 @@ def _module_dtype(module):
     return torch.get_default_dtype()
 
 
-class _WeightedNetMixin:
+def _batch_field(X, key):
+    """``X[key]`` when X is a packed batch dict holding ``key``, else None."""
+    if isinstance(X, Mapping) and key in X:
+        return X[key]
+    return None
+
+
+class _WeightedNetMixin(_SeededMixin):
     """Weighted, whole-sample normalised loss for skorch nets.
 
     The per-row losses ``l_i`` of an unreduced criterion are combined as
@@ -197,9 +226,54 @@ class _WeightedNetMixin:
 
     _default_criterion = None
 
+    def __init__(
+        self,
+        module=None,
+        *,
+        criterion=None,
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=100,
+        batch_size=128,
+        train_split=None,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.random_state = random_state
+
+    def _check_params(self):
+        """Validate the parameters listed in ``_parameter_constraints``."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+
     # -- data -----------------------------------------------------------------
     def _validate_X(self, X, reset):
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        return validate_data(self, X, reset=reset, dtype=_DTYPES)
+
+    def _validate_Xy(self, X, y, **kwargs):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        return validate_data(self, X, y, dtype=_DTYPES, **kwargs)
 
     def _as_input(self, X):
         dtype = _module_dtype(self.module_) if self.initialized_ else None
@@ -215,18 +289,20 @@ class _WeightedNetMixin:
         """Build the module and train on the packed arrays (X, y validated).
 
         ``extra`` holds row-aligned arrays batched with X (read by the loss);
-        ``fit_params`` go to the module's ``forward`` unchanged.
+        ``fit_params`` go to the module's ``forward`` unchanged. Runs seeded
+        by ``random_state``.
         """
-        check_device(self.device)
-        sw = check_sample_weight(sample_weight, X)
-        if not (self.warm_start and self.initialized_):
-            self.initialize()
-        Xa = self._as_input(X)
-        if cast_y:
-            y = y.astype(Xa.dtype)
-        self.sample_weight_fit_ = sw
-        packed = self._pack(Xa, sw.astype(Xa.dtype), **(extra or {}))
-        super().partial_fit(packed, y, _routing_method="fit", **fit_params)
+        with self._seeded():
+            check_device(self.device)
+            sw = check_sample_weight(sample_weight, X)
+            if not (self.warm_start and self.initialized_):
+                self.initialize()
+            Xa = self._as_input(X)
+            if cast_y:
+                y = y.astype(Xa.dtype)
+            self.sample_weight_fit_ = sw
+            packed = self._pack(Xa, sw.astype(Xa.dtype), **(extra or {}))
+            super().partial_fit(packed, y, _routing_method="fit", **fit_params)
         return self
 
     # The loss is normalised by the whole sample's weight, which a stream of
@@ -240,11 +316,15 @@ class _WeightedNetMixin:
         # private bookkeeping (``_params_to_validate``, ...) out of get_params.
         return [k for k in super()._get_param_names() if not k.startswith("_")]
 
+    def _default_module(self):
+        """Hook: the module class built when ``module=None``."""
+        return MLPModule
+
     def initialize_module(self):
         kwargs = self.get_params_for("module")
         module = self.module
         if module is None or module is MLPModule:
-            module = MLPModule
+            module = self._default_module() if module is None else module
             kwargs.setdefault("n_features", self.n_features_in_)
             kwargs.setdefault("n_outputs", self._n_outputs())
         self.module_ = self.initialized_instance(module, kwargs)
@@ -350,12 +430,22 @@ class _WeightedNetMixin:
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
         losses = self._row_losses(y_pred, y_true, X, training)
-        if isinstance(X, Mapping) and _W_KEY in X:
-            w = to_tensor(X[_W_KEY], device=self.device).to(losses.dtype)
-            mean_w = self._weight_mean_[bool(training)]
-        else:  # e.g. scoring callbacks on plain arrays
+        w = _batch_field(X, _W_KEY)
+        if w is not None:
+            w = to_tensor(w, device=self.device).to(losses.dtype)
+        return self._weighted_loss(losses, w, y_true, X, training)
+
+    def _weighted_loss(self, losses, w, y_true, X, training):
+        """Sum of ``w * losses`` over the batch size times the sample's mean weight.
+
+        ``w`` is None when the batch carries no weights (e.g. scoring callbacks
+        on plain arrays): every row then weighs 1.
+        """
+        if w is None:
             w = torch.ones_like(losses)
             mean_w = 1.0
+        else:
+            mean_w = self._weight_mean_[bool(training)]
         factor, factor_mean = self._row_factor(y_true, X, training)
         if factor is not None:
             w = w * factor.to(losses.dtype)
@@ -368,14 +458,6 @@ class _WeightedNetMixin:
             self.check_is_fitted()
             X = self._as_input(self._validate_X(X, reset=False))
         return super().forward_iter(X, training=training, device=device)
-
-    def _seed_ctx(self):
-        return seeded(self.random_state, self.device)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags
 
 
 _SHARED_PARAMS_DOC = """
@@ -468,35 +550,6 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
 
     _default_criterion = nn.CrossEntropyLoss
 
-    def __init__(
-        self,
-        module=None,
-        *,
-        criterion=None,
-        optimizer=torch.optim.Adam,
-        lr=0.01,
-        max_epochs=100,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            device=device,
-            verbose=verbose,
-            **kwargs,
-        )
-        self.random_state = random_state
-
     def _n_outputs(self):
         return len(self.classes_)
 
@@ -504,12 +557,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         pass
 
     def _encode_y(self, X, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = self._validate_Xy(X, y)
         check_classification_targets(y)
         if self.classes is None:
             encoder = LabelEncoder().fit(y)
@@ -544,11 +592,14 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         self : object
             Fitted classifier.
         """
-        X, y_enc = self._encode_y(X, y)
-        sw = check_sample_weight(sample_weight, X)
+        X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         self._set_class_counts(y_enc, sw)
-        with self._seed_ctx():
-            return self._fit_arrays(X, y_enc, sw, **fit_params)
+        return self._fit_arrays(X, y_enc, sw, **fit_params)
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        """Validated X, y encoded as class indices, and validated weights."""
+        X, y_enc = self._encode_y(X, y)
+        return X, y_enc, check_sample_weight(sample_weight, X)
 
     def _set_class_counts(self, y_enc, sw):
         self.class_counts_ = np.bincount(
@@ -646,35 +697,6 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
 
     _default_criterion = nn.MSELoss
 
-    def __init__(
-        self,
-        module=None,
-        *,
-        criterion=None,
-        optimizer=torch.optim.Adam,
-        lr=0.01,
-        max_epochs=100,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            device=device,
-            verbose=verbose,
-            **kwargs,
-        )
-        self.random_state = random_state
-
     def _n_outputs(self):
         return self.n_outputs_
 
@@ -697,24 +719,11 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         self : object
             Fitted regressor.
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
+        X, y = self._validate_Xy(X, y, multi_output=True, y_numeric=True)
         self._y_1d_ = y.ndim == 1
         y2 = y.reshape(-1, 1) if self._y_1d_ else y
         self.n_outputs_ = y2.shape[1]
-        with self._seed_ctx():
-            return self._fit_arrays(X, y2, sample_weight, cast_y=True, **fit_params)
+        return self._fit_arrays(X, y2, sample_weight, cast_y=True, **fit_params)
 
     @available_if(lambda self: False)
     def predict_proba(self, X):  # noqa: D102

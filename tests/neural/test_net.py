@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
+from skreweight import neural  # noqa: E402
 from skreweight.compose import ReweightedClassifier  # noqa: E402
 from skreweight.neural import (  # noqa: E402
     WeightedNeuralNetClassifier,
@@ -116,6 +117,46 @@ def test_seeding_is_reproducible_and_leaves_global_rng():
     assert before == after
     b = WeightedNeuralNetClassifier(max_epochs=5, random_state=3).fit(X, y)
     assert_allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+def _fit_output(name, random_state):
+    """Fit a small neural estimator; return it and what it learned."""
+    X, y, sw = _data()
+    small = dict(random_state=random_state)
+    if name == "NeuralDensityRatio":
+        est = neural.NeuralDensityRatio(max_epochs=5, **small)
+        return est, est.fit(X, X_target=X[:20] + 1.0).weights_
+    if name == "NeuralIPMBalancing":
+        est = neural.NeuralIPMBalancing(max_iter=5, **small)
+        return est, est.fit(X, treatment=y).weights_
+    est = getattr(neural, name)(max_epochs=3, **small)
+    target = X[:, 0] if name == "WeightedNeuralNetRegressor" else y
+    return est, est.fit(X, target, sample_weight=sw).predict(X)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "WeightedNeuralNetClassifier",
+        "WeightedNeuralNetRegressor",
+        "LDAMClassifier",
+        "NeuralGroupDROClassifier",
+        "NeuralDensityRatio",
+        "NeuralIPMBalancing",
+    ],
+)
+def test_random_state_seeds_fit_only(name):
+    # Every neural estimator: a seeded fit is reproducible, leaves torch's
+    # global generator as it was, and only an unseeded one is tagged
+    # non-deterministic.
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    est, first = _fit_output(name, random_state=3)
+    assert torch.rand(1) == before
+    assert_allclose(_fit_output(name, random_state=3)[1], first)
+    assert not est.__sklearn_tags__().non_deterministic
+    assert _fit_output(name, random_state=None)[0].__sklearn_tags__().non_deterministic
 
 
 def test_cuda_requested_but_absent_raises():
