@@ -31,7 +31,10 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
        weighted size of group ``g`` in the training rows);
     3. ``q_g <- q_g * exp(step_size * L_g)``, then ``q`` is normalised
        (``q`` starts uniform);
-    4. one optimiser step is taken on ``sum_g q_g L_g``.
+    4. one optimiser step is taken on ``sum_g q_g L_g``; with
+       ``robustness < 1`` on ``sum_g ((1 - rho) pi_g + rho q_g) L_g``
+       instead, ``pi_g`` being the group's share of the training weight
+       (``rho = 0`` is plain weighted training, ``rho = 1`` Group DRO).
 
     Groups are passed as ``fit(X, y, sample_group=g)`` (requested by default
     under metadata routing); ``sample_group=None`` is one group, i.e. plain
@@ -47,6 +50,11 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         Exponentiated-gradient step ``eta_q`` on the group weights.
     adjustment : float, default=0.0
         Generalisation adjustment ``C`` (the paper tunes it in {0, ..., 5}).
+    robustness : float in [0, 1], default=1.0
+        Weight of the adversarial group weights against the group shares, as
+        in :class:`~skreweight.robust.GroupDROClassifier`: 1 is Group DRO, 0
+        plain weighted training; in between trades average accuracy for
+        worst-group accuracy.
     module : torch module class or instance, default=None
         The network (:class:`MLPModule` when None).
     criterion : torch loss class or instance, default=None
@@ -74,7 +82,8 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
     Attributes
     ----------
     group_weights_ : ndarray of shape (n_groups,)
-        Final adversarial group weights ``q``.
+        Final group weights: the adversarial ``q``, mixed with the group
+        shares as ``(1 - robustness) * pi + robustness * q``.
     groups_ : ndarray of shape (n_groups,)
         Group labels, in the order of ``group_weights_``.
     group_counts_ : ndarray of shape (n_groups,)
@@ -120,6 +129,7 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
     _parameter_constraints = {
         "step_size": [Interval(Real, 0, None, closed="left")],
         "adjustment": [Interval(Real, 0, None, closed="left")],
+        "robustness": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -127,6 +137,7 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         step_size=0.01,
         *,
         adjustment=0.0,
+        robustness=1.0,
         module=None,
         criterion=None,
         optimizer=torch.optim.Adam,
@@ -154,6 +165,7 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         )
         self.step_size = step_size
         self.adjustment = adjustment
+        self.robustness = robustness
 
     def fit(self, X, y, sample_group=None, sample_weight=None, **fit_params):
         """Train by online Group DRO.
@@ -191,11 +203,13 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self._set_class_counts(y_enc, sw)
         n_groups = self.groups_.shape[0]
         self._q = torch.full((n_groups,), 1.0 / n_groups, dtype=torch.float64)
+        share = self.group_counts_ / self.group_counts_.sum()
+        self._share = torch.as_tensor(share, dtype=torch.float64)
         adj = self.adjustment / np.sqrt(self.group_counts_)
         self._adj = torch.as_tensor(adj, dtype=torch.float64)
         extra = {_G_KEY: codes.astype(np.int64)}
         self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
-        self.group_weights_ = self._q.numpy().copy()
+        self.group_weights_ = self._mixed(self._q).numpy().copy()
         per_row = self.group_weights_[codes] / self.group_counts_[codes]
         self.weights_ = per_row * sw.sum() / np.dot(per_row, sw)
         return self
@@ -221,8 +235,15 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
             q = q * torch.exp(self.step_size * adjusted)
             q = q / q.sum()
             self._q = q.detach().to("cpu", torch.float64)
-        return (q * group_loss).sum()
+        return (self._mixed(q) * group_loss).sum()
+
+    def _mixed(self, q):
+        """``(1 - robustness) * shares + robustness * q``."""
+        if self.robustness == 1.0:
+            return q
+        share = self._share.to(device=q.device, dtype=q.dtype)
+        return (1.0 - self.robustness) * share + self.robustness * q
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        self.history.record("group_weights", self._q.numpy().tolist())
+        self.history.record("group_weights", self._mixed(self._q).numpy().tolist())

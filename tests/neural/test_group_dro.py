@@ -135,3 +135,25 @@ def test_minibatches_with_absent_groups_stay_finite():
     assert np.all(np.isfinite(net.history[:, "train_loss"]))
     assert np.all(np.isfinite(net.predict_proba(X)))
     assert_allclose(net.group_weights_.sum(), 1.0, rtol=1e-6)
+
+
+def test_robustness_zero_is_weighted_training_and_mixes_in_between():
+    # With a full batch, sum_g pi_g L_g is the weighted mean loss: robustness
+    # 0 trains exactly the plain weighted net, whatever the groups.
+    X, y, g = _spurious(200, 0.85, 3)
+    sw = np.random.RandomState(2).uniform(0.5, 2.0, size=200)
+    common = dict(random_state=0, module__dtype=torch.float64, **LINEAR)
+    common["max_epochs"] = 40
+    mixed0 = NeuralGroupDROClassifier(robustness=0.0, **common)
+    mixed0.fit(X, y, sample_group=g, sample_weight=sw)
+    erm = WeightedNeuralNetClassifier(**common).fit(X, y, sample_weight=sw)
+    assert_allclose(mixed0.predict_proba(X), erm.predict_proba(X), rtol=1e-10)
+    share = np.bincount(g, weights=sw) / sw.sum()
+    assert_allclose(mixed0.group_weights_, share)
+    assert_allclose(mixed0.weights_, 1.0)
+    # in between, the reported weights are the mixture of the shares and q
+    half = NeuralGroupDROClassifier(0.5, robustness=0.5, **common)
+    half.fit(X, y, sample_group=g, sample_weight=sw)
+    q = (half.group_weights_ - 0.5 * share) / 0.5
+    assert np.all(q > 0) and abs(q.sum() - 1.0) < 1e-10
+    assert_allclose(half.history[-1, "group_weights"], half.group_weights_)
