@@ -112,9 +112,10 @@ def _distance_matvec(A, B, q, chunk=2**22):
 class _EnergyOperator(_Operator):
     """Energy distance of an arm as a quadratic form: ``K = -D``, exact.
 
-    ``K(x, y) = -|x - y|`` is conditionally negative definite: ``m' K m >= 0``
-    whenever ``sum(m) = 0``, so the QP is convex over the simplex, and its
-    value ``m' K m - 2 b' m + q' K_tt q`` is the energy distance between the
+    The distance is conditionally negative definite, so ``K(x, y) = -|x - y|``
+    is conditionally positive definite: ``m' K m >= 0`` whenever
+    ``sum(m) = 0``. The QP is then convex over the simplex, and its value
+    ``m' K m - 2 b' m + q' K_tt q`` is the energy distance between the
     weighted arm and the target.
     """
 
@@ -161,7 +162,7 @@ class _SlicedEnergyOperator(_Operator):
     """Sliced energy distance: ``K = -(c_d / P) sum_p |u_pi - u_pj|``.
 
     ``|x - y| = c_d E_theta |theta . (x - y)|``; averaging over ``P`` fixed
-    random directions gives a kernel that is conditionally negative definite
+    random directions gives a kernel that is conditionally positive definite
     too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
     with the points sorted and ``M``, ``S`` the running sums of ``m`` and
     ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
@@ -287,9 +288,12 @@ class IPMBalancing(_BaseCausalWeighter):
       ``2 E|X - Y| - E|X - X'| - E|Y - Y'|``, which is the squared MMD of the
       distance-induced kernel ``k(x, y) = -|x - y|``: energy balancing
       (Huling and Mak 2024). It needs no bandwidth. The kernel is only
-      conditionally negative definite, which suffices: weights sum to 1, so
-      the QP is convex over the simplex and is solved by the same FISTA
-      iterations. Arms over 4,000 rows use the sliced energy distance,
+      conditionally positive definite (``m' K m >= 0`` when ``sum(m) = 0``),
+      which suffices: weights sum to 1, so the QP is convex over the simplex
+      and is solved by the same FISTA iterations. For the ATE each arm is
+      balanced to the whole sample on its own (the IPM form); Huling and
+      Mak's ATE objective adds the distance between the two weighted arms.
+      Arms over 4,000 rows use the sliced energy distance,
       ``|x - y| = c_d E_theta |theta . (x - y)|`` averaged over
       ``n_components`` random directions (200 by default), each a 1-D
       kernel whose products with a vector cost O(n log n) by sorting, with
