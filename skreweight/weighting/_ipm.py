@@ -170,6 +170,8 @@ class _SlicedEnergyOperator(_Operator):
     """
 
     def __init__(self, Xg, Xt, st, n_directions, rng):
+        if Xg.shape[1] == 0:  # no covariate left: every distance is 0
+            Xg, Xt = np.zeros((Xg.shape[0], 1)), np.zeros((Xt.shape[0], 1))
         d = Xg.shape[1]
         theta = _sphere_directions(d, n_directions, rng)
         self.n, self.F = Xg.shape[0], None

@@ -251,3 +251,15 @@ def test_non_convergence_warns_without_bandwidth_advice(ks):
         IPMBalancing(discriminator="energy", max_iter=2, tol=1e-14).fit(
             ks.X, treatment=ks.treatment
         )
+
+
+@pytest.mark.parametrize("n_components", [None, 10])
+def test_constant_covariates_leave_uniform_weights(n_components):
+    X = np.ones((40, 2))
+    t = np.arange(40) % 2
+    with pytest.warns(UserWarning, match="constant"):
+        ipm = IPMBalancing(
+            discriminator="energy", n_components=n_components, random_state=0
+        ).fit(X, treatment=t)
+    assert_allclose(ipm.weights_, 1.0)
+    assert_allclose(ipm.ipm_, 0.0, atol=1e-12)
