@@ -156,6 +156,7 @@ def _weighters(kind):
         "IPMBalancing(mmd)": IPMBalancing(),
         "IPMBalancing(mmd, bw=1,3,10)": IPMBalancing(bandwidth=(1.0, 3.0, 10.0)),
         "IPMBalancing(mmd, linear)": IPMBalancing(parametrization="linear"),
+        "IPMBalancing(energy)": IPMBalancing(discriminator="energy"),
     }
     if kind == "ks":  # the multi-bandwidth kernel triples the cost of a fit
         del out["IPMBalancing(mmd, bw=1,3,10)"]
@@ -199,15 +200,17 @@ def _outcome_forms():
 
 
 def _seeds_for(weighter, n_controls, n_seeds):
-    """Seeds of the random parts: random features (IPM) on large arms only."""
+    """Seeds of the random parts: random features or directions (IPM) on
+    large arms only."""
     params = weighter.get_params()
     if "random_state" not in params:
         return [None]
     exact = params.get("n_components") is None and n_controls <= 4000
-    if params.get("discriminator", "mmd") == "mmd" and (
-        exact or params.get("parametrization") == "linear"
-    ):
+    discriminator = params.get("discriminator", "mmd")
+    if discriminator == "energy" and exact:
         return [0]  # deterministic: the seed is never used
+    if discriminator == "mmd" and (exact or params.get("parametrization") == "linear"):
+        return [0]
     return list(range(n_seeds))
 
 

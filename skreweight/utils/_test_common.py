@@ -149,6 +149,8 @@ INIT_PARAMS["IPMBalancing"] = lambda: [
     _causal_shim(
         "IPMBalancing", discriminator="sigmoid", n_units=8, max_iter=20, random_state=0
     ),
+    # energy balancing: the same ridge, for the same reason (repeated rows)
+    _causal_shim("IPMBalancing", discriminator="energy", alpha=1e-4, tol=1e-8),
 ]
 INIT_PARAMS["WeightingEstimator"] = lambda: [
     _causal_shim("WeightingEstimator"),

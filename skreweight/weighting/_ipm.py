@@ -9,7 +9,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import optimize
-from scipy.special import expit
+from scipy.spatial.distance import cdist
+from scipy.special import expit, gammaln
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -19,6 +20,11 @@ from ._balancing import _arm_problems, _BaseCausalWeighter
 __all__ = ["IPMBalancing"]
 
 logger = logging.getLogger(__name__)
+
+# arms up to this many rows use the exact kernel (an n x n matrix); larger
+# ones random Fourier features ("mmd") or random directions ("energy")
+_EXACT_MAX_ROWS = 4000
+_N_DIRECTIONS = 200
 
 
 def _project_simplex(v):
@@ -39,11 +45,31 @@ def _gaussian_kernel(A, B, bandwidths):
     return K / len(bandwidths)
 
 
-class _KernelOperator:
+class _Operator:
+    """Quadratic form ``m' K m - 2 b' m`` of an arm (``matvec``, ``linear``)."""
+
+    def centred_top_eigenvalue(self, n_iter=50, rng=None):
+        """Largest eigenvalue of K restricted to ``sum(m) = 0`` (power method)."""
+        v = (rng or np.random.RandomState(0)).normal(size=self.n)
+        lam = 0.0
+        for _ in range(n_iter):
+            v -= v.mean()
+            nv = np.linalg.norm(v)
+            if nv == 0:
+                return 0.0
+            v /= nv
+            w = self.matvec(v)
+            w -= w.mean()
+            lam = float(v @ w)
+            v = w
+        return max(lam, 0.0)
+
+
+class _KernelOperator(_Operator):
     """Quadratic form ``m' K m`` of an arm, exact or by random Fourier features."""
 
     def __init__(self, Xg, Xt, st, bandwidths, n_components, rng, blocks=None):
-        self.ktt = None
+        self.ktt, self.n = None, Xg.shape[0]
         if blocks is not None:  # slices of one precomputed Gram matrix
             self.K, Kgt, Ktt = blocks
             q = st / st.sum()
@@ -73,22 +99,119 @@ class _KernelOperator:
     def linear(self):
         return self.b if self.F is None else self.F @ self.mu
 
-    def centred_top_eigenvalue(self, n_iter=50, rng=None):
-        """Largest eigenvalue of K restricted to ``sum(m) = 0`` (power method)."""
-        n = self.K.shape[0] if self.F is None else self.F.shape[0]
-        v = (rng or np.random.RandomState(0)).normal(size=n)
-        lam = 0.0
-        for _ in range(n_iter):
-            v -= v.mean()
-            nv = np.linalg.norm(v)
-            if nv == 0:
-                return 0.0
-            v /= nv
-            w = self.matvec(v)
-            w -= w.mean()
-            lam = float(v @ w)
-            v = w
-        return max(lam, 0.0)
+
+def _distance_matvec(A, B, q, chunk=2**22):
+    """``D(A, B) @ q`` for Euclidean distances, in row blocks of ``chunk``."""
+    out = np.empty(A.shape[0])
+    step = max(1, chunk // max(B.shape[0], 1))
+    for i in range(0, A.shape[0], step):
+        out[i : i + step] = cdist(A[i : i + step], B) @ q
+    return out
+
+
+class _EnergyOperator(_Operator):
+    """Energy distance of an arm as a quadratic form: ``K = -D``, exact.
+
+    The distance is conditionally negative definite, so ``K(x, y) = -|x - y|``
+    is conditionally positive definite: ``m' K m >= 0`` whenever
+    ``sum(m) = 0``. The QP is then convex over the simplex, and its value
+    ``m' K m - 2 b' m + q' K_tt q`` is the energy distance between the
+    weighted arm and the target.
+    """
+
+    def __init__(self, Xg, Xt, st, blocks=None):
+        q = st / st.sum()
+        self.n, self.F = Xg.shape[0], None
+        if blocks is not None:  # slices of one precomputed -D
+            self.K, Kgt, Ktt = blocks
+            self.b, self.ktt = Kgt @ q, float(q @ Ktt @ q)
+        else:
+            self.K = -cdist(Xg, Xg)
+            self.b = -_distance_matvec(Xg, Xt, q)
+            self.ktt = -float(q @ _distance_matvec(Xt, Xt, q))
+
+    def matvec(self, m):
+        return self.K @ m
+
+    def linear(self):
+        return self.b
+
+
+def _sphere_constant(d):
+    """``c_d`` with ``|v| = c_d E|theta . v|`` for ``theta`` uniform on S^{d-1}."""
+    if d <= 1:
+        return 1.0
+    return float(np.exp(0.5 * np.log(np.pi) + gammaln((d + 1) / 2) - gammaln(d / 2)))
+
+
+def _sphere_directions(d, n_directions, rng):
+    """Unit directions, uniform on the sphere, in orthogonal blocks of ``d``.
+
+    Each column is uniform on S^{d-1} (a column of a Haar orthogonal matrix),
+    so averages over them are unbiased; orthogonality within a block lowers
+    the variance of the average.
+    """
+    blocks = []
+    for _ in range(-(-n_directions // max(d, 1))):
+        Q, R = np.linalg.qr(rng.normal(size=(d, d)))
+        blocks.append(Q * np.where(np.diag(R) < 0, -1.0, 1.0))
+    return np.hstack(blocks)[:, :n_directions]
+
+
+class _SlicedEnergyOperator(_Operator):
+    """Sliced energy distance: ``K = -(c_d / P) sum_p |u_pi - u_pj|``.
+
+    ``|x - y| = c_d E_theta |theta . (x - y)|``; averaging over ``P`` fixed
+    random directions gives a kernel that is conditionally positive definite
+    too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
+    with the points sorted and ``M``, ``S`` the running sums of ``m`` and
+    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
+    n x n matrix, after one sort per direction.
+    """
+
+    def __init__(self, Xg, Xt, st, n_directions, rng):
+        if Xg.shape[1] == 0:  # no covariate left: every distance is 0
+            Xg, Xt = np.zeros((Xg.shape[0], 1)), np.zeros((Xt.shape[0], 1))
+        d = Xg.shape[1]
+        theta = _sphere_directions(d, n_directions, rng)
+        self.n, self.F = Xg.shape[0], None
+        self.scale = _sphere_constant(d) / theta.shape[1]
+        U = (Xg @ theta).T  # (P, n): the projections, one row per direction
+        self.order = np.argsort(U, axis=1, kind="stable")
+        self.sorted = np.take_along_axis(U, self.order, axis=1)
+        self._flat = self.order.ravel()
+        self._usum = U.sum(axis=0)
+        q = st / st.sum()
+        Ut = (Xt @ theta).T
+        self.b = -self.scale * self._cross(U, Ut, q).sum(axis=0)
+        self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
+
+    def matvec(self, m):
+        ms = m[self.order]
+        M = np.cumsum(ms, axis=1)
+        S = np.cumsum(ms * self.sorted, axis=1)
+        M *= self.sorted
+        M -= S  # u_i M_i - S_i, summed over directions by bincount below
+        out = np.bincount(self._flat, weights=M.ravel(), minlength=self.n)
+        out *= 2.0
+        out += S[:, -1].sum() - m.sum() * self._usum
+        return -self.scale * out
+
+    def linear(self):
+        return self.b
+
+    @staticmethod
+    def _cross(U, V, q):
+        """``sum_j q_j |U_pi - V_pj|`` for each direction ``p`` (P, n)."""
+        out = np.empty_like(U)
+        for p in range(U.shape[0]):
+            order = np.argsort(V[p], kind="stable")
+            v, w = V[p, order], q[order]
+            M = np.r_[0.0, np.cumsum(w)]
+            S = np.r_[0.0, np.cumsum(w * v)]
+            k = np.searchsorted(v, U[p], side="right")  # targets at or below
+            out[p] = U[p] * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
+        return out
 
 
 def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
@@ -163,6 +286,20 @@ class IPMBalancing(_BaseCausalWeighter):
       With ``parametrization="nonparametric"`` the problem is a convex QP over
       the simplex, solved exactly by accelerated projected gradient (FISTA)
       to a relative Frank-Wolfe duality gap below ``tol``.
+    - ``"energy"``: the energy distance of Szekely and Rizzo,
+      ``2 E|X - Y| - E|X - X'| - E|Y - Y'|``, which is the squared MMD of the
+      distance-induced kernel ``k(x, y) = -|x - y|``: energy balancing
+      (Huling and Mak 2024). It needs no bandwidth. The kernel is only
+      conditionally positive definite (``m' K m >= 0`` when ``sum(m) = 0``),
+      which suffices: weights sum to 1, so the QP is convex over the simplex
+      and is solved by the same FISTA iterations. For the ATE each arm is
+      balanced to the whole sample on its own (the IPM form); Huling and
+      Mak's ATE objective adds the distance between the two weighted arms.
+      Arms over 4,000 rows use the sliced energy distance,
+      ``|x - y| = c_d E_theta |theta . (x - y)|`` averaged over
+      ``n_components`` random directions (200 by default), each a 1-D
+      kernel whose products with a vector cost O(n log n) by sorting, with
+      no ``n x n`` matrix.
     - ``"sigmoid"``: the parametric class ``{sigmoid(a . x + c)}`` with
       ``n_units`` units trained adversarially (Adam ascent, as in the paper),
       while the weights descend the largest squared unit-wise imbalance.
@@ -187,14 +324,16 @@ class IPMBalancing(_BaseCausalWeighter):
     ----------
     estimand : {"ATE", "ATT", "ATC"}, default="ATT"
         Population the weights target.
-    discriminator : {"mmd", "sigmoid"}, default="mmd"
-        The discriminator class ``F``.
+    discriminator : {"mmd", "energy", "sigmoid"}, default="mmd"
+        The discriminator class ``F``: a Gaussian-kernel RKHS ball, the
+        energy distance (no bandwidth), or sigmoid units.
     parametrization : {"nonparametric", "linear"}, default="nonparametric"
         How the weights are parametrised.
     bandwidth : float or tuple of float, default=10.0
         Gaussian kernel width ``gamma`` in ``exp(-|x - y|^2 / (2 gamma^2))`` on
         standardised covariates (the paper's default, 10). A tuple averages
         the MMDs of several widths (the paper's ``gamma=-1`` is ``(1, 3, 10)``).
+        Ignored by ``"energy"`` and ``"sigmoid"``.
     alpha : float, default=0.0
         Ridge penalty ``alpha * n_a / ESS_a`` added to the MMD (0, the
         default, is the paper's objective). A positive value makes the
@@ -203,9 +342,12 @@ class IPMBalancing(_BaseCausalWeighter):
         1e-4 with a wide kernel, so even ``alpha=1e-4`` trades visible
         imbalance (and bias) for ESS.
     n_components : int or None, default=None
-        Approximate the kernel with this many random Fourier features instead
-        of the exact ``n_a x n_a`` Gram matrix. When None, the exact kernel is
-        used for arms up to 4,000 rows and 1,000 features above that.
+        Approximate the kernel instead of forming the exact ``n_a x n_a``
+        Gram matrix: with this many random Fourier features for ``"mmd"``,
+        with the sliced energy distance over this many random directions
+        (uniform on the sphere, in orthogonal blocks) for ``"energy"``. When
+        None, the exact kernel is used for arms up to 4,000 rows, and above
+        that 1,000 features (``"mmd"``) or 200 directions (``"energy"``).
     n_units : int, default=100
         Number of sigmoid units of the ``"sigmoid"`` discriminator.
     max_iter : int, default=2000
@@ -219,7 +361,8 @@ class IPMBalancing(_BaseCausalWeighter):
         Adam step of the weights for ``"sigmoid"`` (the paper's 0.03); the
         adversary uses 0.3 and 5 inner steps per outer step.
     random_state : int, RandomState instance or None, default=None
-        Seeds the random features and the sigmoid discriminator.
+        Seeds the random features or directions and the sigmoid
+        discriminator.
     verbose : int, default=0
         Log the solver's progress (``logging``, logger ``skreweight``).
 
@@ -229,8 +372,9 @@ class IPMBalancing(_BaseCausalWeighter):
         Weights of the rows passed to ``fit``, averaging 1 in each arm.
     ipm_ : ndarray of shape (n_problems,)
         The IPM left after weighting, one per reweighted arm (MMD, not
-        squared, for ``"mmd"``; the largest unit-wise imbalance for
-        ``"sigmoid"``).
+        squared, for ``"mmd"``; the square root of the energy distance, or
+        of its sliced approximation, for ``"energy"``; the largest unit-wise
+        imbalance for ``"sigmoid"``).
     coef_ : ndarray of shape (n_problems, n_features_used)
         ``theta`` of the ``"linear"`` parametrisation (absent otherwise).
     n_iter_ : int
@@ -258,6 +402,11 @@ class IPMBalancing(_BaseCausalWeighter):
     ----------
     .. [1] I. Kong, Y. Park, J. Jung, K. Lee and Y. Kim, "Covariate balancing
        using the integral probability metric for causal inference", ICML 2023.
+    .. [2] J. D. Huling and S. Mak, "Energy balancing of covariate
+       distributions", Journal of Causal Inference 12(1), 2024.
+    .. [3] G. J. Szekely and M. L. Rizzo, "Energy statistics: a class of
+       statistics based on distances", Journal of Statistical Planning and
+       Inference 143(8), 2013.
 
     Examples
     --------
@@ -271,11 +420,20 @@ class IPMBalancing(_BaseCausalWeighter):
     >>> att = data.y[t].mean() - np.average(data.y[~t], weights=ipm.weights_[~t])
     >>> bool(abs(att) < abs(naive) / 2)
     True
+
+    Energy balancing needs no bandwidth:
+
+    >>> energy = IPMBalancing(discriminator="energy").fit(
+    ...     data.X, treatment=data.treatment
+    ... )
+    >>> att = data.y[t].mean() - np.average(data.y[~t], weights=energy.weights_[~t])
+    >>> bool(abs(att) < abs(naive) / 2)
+    True
     """
 
     _parameter_constraints = {
         "estimand": [StrOptions({"ATE", "ATT", "ATC"})],
-        "discriminator": [StrOptions({"mmd", "sigmoid"})],
+        "discriminator": [StrOptions({"mmd", "energy", "sigmoid"})],
         "parametrization": [StrOptions({"nonparametric", "linear"})],
         "bandwidth": [Interval(Real, 0, None, closed="neither"), tuple, list],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -341,12 +499,15 @@ class IPMBalancing(_BaseCausalWeighter):
         self.n_iter_, self.converged_ = 0, True
         self._gram = None
         if (
-            self.discriminator == "mmd"
+            self.discriminator != "sigmoid"
             and self.n_components is None
-            and 0 < np.sum(sw > 0) <= 4000
+            and 0 < np.sum(sw > 0) <= _EXACT_MAX_ROWS
         ):
             Zp = Z[sw > 0]
-            self._gram = _gaussian_kernel(Zp, Zp, self._bandwidths())
+            if self.discriminator == "mmd":
+                self._gram = _gaussian_kernel(Zp, Zp, self._bandwidths())
+            else:
+                self._gram = -cdist(Zp, Zp)
         for arm, target in _arm_problems(self.estimand, t):
             rows = arm & (sw > 0)
             Zg, sg = Z[rows], sw[rows]
@@ -354,9 +515,10 @@ class IPMBalancing(_BaseCausalWeighter):
             n_all = float(sw.sum())
             ate = self.estimand == "ATE"
             blocks = self._gram_blocks(Z, sw, arm, target)
-            if self.discriminator == "mmd" and self.parametrization == "nonparametric":
+            kernel = self.discriminator != "sigmoid"
+            if kernel and self.parametrization == "nonparametric":
                 m, n_iter, ok, ipm = self._fit_mmd_qp(Zg, sg, Zt, st, rng, blocks)
-            elif self.discriminator == "mmd":
+            elif kernel:
                 m, n_iter, ok, ipm, theta = self._fit_mmd_linear(
                     Zg, sg, Zt, st, rng, n_all if ate else None, blocks
                 )
@@ -382,8 +544,8 @@ class IPMBalancing(_BaseCausalWeighter):
         if not self.converged_:
             warnings.warn(
                 f"IPMBalancing did not reach tol={self.tol} in {self.max_iter} "
-                "iterations; the weights are approximate. Increase max_iter, "
-                "or widen the bandwidth.",
+                "iterations; the weights are approximate. Increase max_iter"
+                + (", or widen the bandwidth." if self.discriminator == "mmd" else "."),
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -391,11 +553,16 @@ class IPMBalancing(_BaseCausalWeighter):
 
     # -- MMD, nonparametric: exact QP ---------------------------------------
     def _operator(self, Zg, Zt, st, rng, blocks=None):
+        energy = self.discriminator == "energy"
         n_comp = self.n_components
-        if n_comp is None and Zg.shape[0] > 4000:
-            n_comp = 1000
+        if n_comp is None and Zg.shape[0] > _EXACT_MAX_ROWS:
+            n_comp = _N_DIRECTIONS if energy else 1000
         if n_comp is not None:
             blocks = None
+        if energy and n_comp is None:
+            return _EnergyOperator(Zg, Zt, st, blocks)
+        if energy:
+            return _SlicedEnergyOperator(Zg, Zt, st, n_comp, rng)
         return _KernelOperator(Zg, Zt, st, self._bandwidths(), n_comp, rng, blocks)
 
     def _gram_blocks(self, Z, sw, arm, target):
