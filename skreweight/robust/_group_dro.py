@@ -182,12 +182,11 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
       KKT conditions: ``sum_g q_g grad L_g + alpha w = 0``.
     - ``estimator`` given: a **meta-estimator** for any classifier whose
       ``fit`` takes ``sample_weight``. Each round fits a clone with row
-      weights ``n q_g / n_g``, measures every group's loss on the training
+      weights ``n q_g / n_g`` (``q`` mixed with the group shares when
+      ``robustness < 1``), measures every group's loss on the training
       rows (log loss when the classifier has ``predict_proba``, else the
       error rate), and updates ``q_g <- q_g exp(eta (L_g + C / sqrt(n_g)))``
-      (exponentiated gradient, "Hedge"), the rows being weighted by the
-      mixture ``(1 - robustness) pi + robustness q``. After ``max_iter``
-      rounds the final
+      (exponentiated gradient, "Hedge"). After ``max_iter`` rounds the final
       classifier is refitted on the average of the group weights, which is
       the minimax solution's weighting for convex losses.
 
