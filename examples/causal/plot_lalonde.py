@@ -9,9 +9,11 @@ observational methods recover it when the experimental controls are replaced
 by a survey sample (here PSID-1). This example balances the survey controls
 to the treated with :class:`~skreweight.weighting.EntropyBalancing`,
 :class:`~skreweight.weighting.CBPS`, :class:`~skreweight.weighting.IPMBalancing`
-and a logistic :class:`~skreweight.weighting.PropensityWeighting`, checks the
-balance with a love plot, and compares the ATT and its 95 % interval from
-:class:`~skreweight.causal.WeightingEstimator` with the experimental benchmark.
+(Gaussian-kernel MMD, and the bandwidth-free energy distance) and a logistic
+:class:`~skreweight.weighting.PropensityWeighting`, checks the balance with a
+love plot, and compares the ATT and its 95 % interval from
+:class:`~skreweight.causal.WeightingEstimator` with the experimental
+benchmark.
 """
 
 # Authors: The skreweight developers
@@ -62,6 +64,7 @@ weighters = {
     "CBPS": CBPS(estimand="ATT"),
     "entropy balancing": EntropyBalancing(estimand="ATT"),
     "IPM (MMD)": IPMBalancing(estimand="ATT"),
+    "IPM (energy)": IPMBalancing(estimand="ATT", discriminator="energy"),
 }
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # extreme IPW weights warn, as they should
