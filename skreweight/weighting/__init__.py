@@ -11,12 +11,14 @@ from ._kliep import KLIEP
 from ._kmm import KernelMeanMatching
 from ._label_shift import LabelShiftWeighting
 from ._lsif import ULSIF, RuLSIF
+from ._target_shift import ContinuousTargetShift
 from ._nn_ratio import NearestNeighborsDensityRatio
 
 __all__ = [
     "CBPS",
     "ClassBalance",
     "ClassifierDensityRatio",
+    "ContinuousTargetShift",
     "DoubleWeighting",
     "EntropyBalancing",
     "FairnessReweighing",
