@@ -254,7 +254,8 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
         y_pred : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_set(self, X):
         """Prediction sets with ``1 - alpha`` target coverage under label shift.

@@ -175,7 +175,9 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
             Fitted estimator.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, ensure_min_samples=4)
+        X, y = validate_data(
+            self, X, y, ensure_min_samples=4, y_numeric=self._y_numeric
+        )
         sw = check_sample_weight(sample_weight, X)
         self._check_y(y)
         rng = check_random_state(self.random_state)
@@ -377,6 +379,8 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
     (400, 2)
     """
 
+    _y_numeric = True
+
     def _default_estimator(self):
         return LinearRegression() if self.estimator is None else self.estimator
 
@@ -485,6 +489,8 @@ class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
         **_LRQRConformal._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
     }
+
+    _y_numeric = False
 
     def _default_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator

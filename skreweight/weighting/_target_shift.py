@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
@@ -144,8 +144,10 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
         Number of quantile bins of ``method="binned"``.
     label_shift_method : {"em", "bbse", "bbse_soft"}, default="em"
         Prior estimator of ``method="binned"``.
-    cv : int >= 2, default=5
-        Folds for ``alpha="cv"`` and for cross-fitting ``estimator``.
+    cv : int, cross-validation generator or iterable, default=5
+        Source folds for ``alpha="cv"`` and for cross-fitting ``estimator``
+        (an int gives a shuffled :class:`~sklearn.model_selection.KFold`);
+        the target rows are cut into as many random folds.
     min_target_samples : int >= 2, default=10
         Fewer target rows than this raise a ``ValueError``: the kernel
         estimate of the target feature distribution needs some rows.
@@ -222,7 +224,7 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"]), None],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "label_shift_method": [StrOptions({"em", "bbse", "bbse_soft"})],
-        "cv": [Interval(Integral, 2, None, closed="left")],
+        "cv": ["cv_object"],
         "min_target_samples": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -256,9 +258,9 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
     def _validate_y(self, y, n_samples):
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} requires y: the weights are a function "
-                "of the continuous label, pass fit(X, y, X_target=...) or "
-                "compute_weights(y=...)."
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None. The weights are a function of the continuous label: "
+                "pass fit(X, y, X_target=...) or compute_weights(y=...)."
             )
         y = column_or_1d(y, warn=True)
         try:
@@ -296,12 +298,6 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
                 "kernel estimate of the target feature distribution. Pass more "
                 "unlabelled target rows, or lower min_target_samples."
             )
-        if X.shape[0] < 2 * self.cv and self.alpha == "cv":
-            raise ValueError(
-                f"{type(self).__name__} with alpha='cv' needs at least "
-                f"2 * cv = {2 * self.cv} source rows, got {X.shape[0]}; pass a "
-                "fixed alpha or lower cv."
-            )
         rng = check_random_state(self.random_state)
         Fs, Ft = self._features(X, y, sw, X_target, rng)
         if self.method == "binned":
@@ -317,14 +313,26 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
             mean, std = _weighted_std(X, sw)
             return (X - mean) / std, (X_target - mean) / std
         fs = np.empty(X.shape[0])
-        folds = KFold(self.cv, shuffle=True, random_state=rng.randint(2**31 - 1))
-        for train, test in folds.split(X):
+        for train, test in self._source_folds(X, rng):
             est = self._fit_estimator(X[train], y[train], sw[train])
             fs[test] = est.predict(X[test])
         self.estimator_ = self._fit_estimator(X, y, sw)
         ft = self.estimator_.predict(X_target)
         mean, std = _weighted_std(fs[:, None], sw)
         return (fs[:, None] - mean) / std, (ft[:, None] - mean) / std
+
+    def _source_folds(self, X, rng):
+        if isinstance(self.cv, Integral):
+            if X.shape[0] < 2 * self.cv:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 * cv = {2 * self.cv} "
+                    f"source rows for its {self.cv} folds, got {X.shape[0]}; pass "
+                    "a fixed alpha or lower cv."
+                )
+            cv = KFold(self.cv, shuffle=True, random_state=rng.randint(2**31 - 1))
+        else:
+            cv = check_cv(self.cv)
+        return list(cv.split(X))
 
     def _fit_estimator(self, X, y, sw):
         est = clone(self.estimator)
@@ -374,10 +382,11 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
 
     def _cv_scores(self, Zs, y, sw, Zt, alphas, rng):
         """Held-out Tikhonov residual per (fold, alpha)."""
-        seed = rng.randint(2**31 - 1)
-        src = list(KFold(self.cv, shuffle=True, random_state=seed).split(Zs))
-        k_t = min(self.cv, Zt.shape[0])
-        tgt = list(KFold(k_t, shuffle=True, random_state=seed).split(Zt))
+        src = self._source_folds(Zs, rng)
+        k_t = max(2, min(len(src), Zt.shape[0]))
+        tgt = list(
+            KFold(k_t, shuffle=True, random_state=rng.randint(2**31 - 1)).split(Zt)
+        )
         scores = []
         for fold, (train, test) in enumerate(src):
             t_train, t_test = tgt[fold % k_t]
