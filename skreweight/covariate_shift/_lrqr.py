@@ -214,7 +214,9 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         self.calibration_coverage_ = float(
             np.average(scores <= h_cal, weights=w_cal)
         )
-        self._warn_coverage(w_cal)
+        self.shifted_ = Xt is not None
+        if not self.shifted_:
+            self._warn_coverage(w_cal)
         return self
 
     def _warn_coverage(self, w):
@@ -225,9 +227,9 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__}: the fitted threshold covers "
                 f"{100 * self.calibration_coverage_:.1f}% of the calibration rows, "
                 f"below the nominal {100 * (1 - self.alpha):.0f}% by more than "
-                f"sampling noise (2/sqrt(n_calibration)). The regulariser pulls "
-                "the threshold towards the target; coverage there may still hold, "
-                "but check it, or lower lam.",
+                f"sampling noise (2/sqrt(n_calibration)): with no shift the "
+                "linear threshold class is too rich for the calibration rows. Use "
+                "more calibration rows, fewer features, or lam=0.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -345,9 +347,13 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
     calibration_weights_ : ndarray of shape (n_calibration,)
         ``sample_weight`` of the calibration rows.
     calibration_coverage_ : float
-        Weighted share of calibration rows within their own interval; a
-        ``UserWarning`` says when it is below ``1 - alpha`` by more than
-        ``2 / sqrt(n_calibration)``.
+        Weighted share of calibration (source) rows within their own
+        interval. Under shift it is expected to differ from ``1 - alpha``:
+        the threshold is calibrated to the target, tilted by ``beta_ * h``.
+        Without ``X_target`` a ``UserWarning`` says when it is below ``1 -
+        alpha`` by more than ``2 / sqrt(n_calibration)``.
+    shifted_ : bool
+        Whether ``X_target`` was given.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -457,7 +463,10 @@ class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
     calibration_weights_ : ndarray of shape (n_calibration,)
         ``sample_weight`` of the calibration rows.
     calibration_coverage_ : float
-        Weighted share of calibration rows whose set holds their class.
+        Weighted share of calibration (source) rows whose set holds their
+        class (see :class:`LRQRConformalRegressor`).
+    shifted_ : bool
+        Whether ``X_target`` was given.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

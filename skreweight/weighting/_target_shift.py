@@ -204,7 +204,7 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> y = rng.normal(0.0, 1.0, 600)
     >>> X = (y + rng.normal(0.0, 0.5, 600))[:, None]
-    >>> y_t = rng.normal(1.0, 1.0, 600)                  # the label moved right
+    >>> y_t = rng.normal(0.5, 0.8, 600)                  # the label moved right
     >>> X_t = (y_t + rng.normal(0.0, 0.5, 600))[:, None]
     >>> cts = ContinuousTargetShift(alpha=0.03).fit(X, y, X_target=X_t)
     >>> w = cts.compute_weights(y=np.array([-1.0, 0.0, 1.0]))

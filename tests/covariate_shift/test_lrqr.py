@@ -74,13 +74,27 @@ def test_sample_weight_zero_equals_dropping_calibration_rows():
     assert not np.allclose(a.coef_, b.coef_)
 
 
-def test_low_calibration_coverage_warns():
+def test_calibration_coverage_is_reported():
+    """The attribute is the weighted share of calibration rows inside their
+    interval; a share below nominal by more than 2/sqrt(n) warns."""
     rng = np.random.RandomState(0)
-    X, y = _draw(rng, 600, 0.0)
-    Xt, _ = _draw(rng, 600, 1.5)
-    with pytest.warns(UserWarning, match="below the nominal"):
-        est = LRQRConformalRegressor(lam=5.0, random_state=0).fit(X, y, X_target=Xt)
-    assert est.calibration_coverage_ < 0.85
+    X, y = _draw(rng, 400, 0.0)
+    Xt, _ = _draw(rng, 400, 1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt)
+    cal = np.sort(np.random.RandomState(0).permutation(400)[:200])
+    lo, hi = est.predict_interval(X[cal]).T
+    inside = (y[cal] >= lo) & (y[cal] <= hi)
+    assert est.calibration_coverage_ == pytest.approx(inside.mean())
+    assert est.shifted_
+    # without shift, in-sample coverage is at least nominal (stationarity in
+    # the intercept), so no warning; a low value does warn
+    plain = LRQRConformalRegressor(random_state=0).fit(X, y)
+    assert plain.calibration_coverage_ >= 0.9 - 2 / np.sqrt(200)
+    plain.calibration_coverage_ = 0.7
+    with pytest.warns(UserWarning, match="below the nominal 90%"):
+        plain._warn_coverage(np.ones(200))
 
 
 def test_classifier_sets():
