@@ -446,11 +446,12 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
         if at_edge and raw[top] > 5.0 * max(med, 1e-12):
             self.edge_warning_ = True
             warnings.warn(
-                f"{type(self).__name__}: the largest weight ({raw[top] / max(med, 1e-12):.1f} "
-                f"times the median) is at y = {y[top]:.4g}, at the edge of the "
-                f"training range of y (its outer 5%), of [{self.y_range_[0]:.4g}, {self.y_range_[1]:.4g}]: "
-                "the target puts mass where the training labels are scarce, and "
-                "the weights blow up there. Estimates that use them will be "
+                f"{type(self).__name__}: the largest weight "
+                f"({raw[top] / max(med, 1e-12):.1f} times the median) is at "
+                f"y = {y[top]:.4g}, at the edge of the training range of y "
+                f"[{self.y_range_[0]:.4g}, {self.y_range_[1]:.4g}] (in its outer "
+                "5%): the target puts mass where the training labels are scarce, "
+                "and the weights blow up there. Estimates that use them will be "
                 "noisy; collect training labels near that edge, or raise alpha.",
                 WeightDegeneracyWarning,
                 stacklevel=4,

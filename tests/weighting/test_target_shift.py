@@ -110,6 +110,7 @@ def test_inputs_not_mutated():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::skreweight.exceptions.WeightDegeneracyWarning")
 def test_reweighted_regressor_lowers_target_mse():
     """Misspecified linear model under target shift: over 10 seeds the
     ReTaSA-weighted fit has a lower target MSE than the unweighted one in
