@@ -90,7 +90,7 @@ def _record(f, **rec):
 
 
 def _split(n, seed, size=0.5):
-    """The split every skreweight conformal estimator draws for ``random_state=seed``."""
+    """The split skreweight's conformal estimators draw for ``random_state=seed``."""
     rng = np.random.RandomState(seed)
     n_cal = min(max(1, int(round(size * n))), n - 1)
     perm = rng.permutation(n)
@@ -237,9 +237,7 @@ def _label_shift(f, reps):
 
         def mapie_fit():
             est = LogisticRegression().fit(X[train], y[train])
-            scc = SplitConformalClassifier(
-                est, confidence_level=1 - ALPHA, prefit=True
-            )
+            scc = SplitConformalClassifier(est, confidence_level=1 - ALPHA, prefit=True)
             return scc.conformalize(X[cal], y[cal])
 
         mapie, t_mapie = _timed(mapie_fit)

@@ -3,8 +3,9 @@
 Beyond covariate shift: ReTaSA weights and conformal sets
 ===========================================================
 
-Three tools for shifts that :class:`~skreweight.covariate_shift.WeightedConformalRegressor`
-alone does not cover:
+Three tools for shifts that
+:class:`~skreweight.covariate_shift.WeightedConformalRegressor` alone does
+not cover:
 
 * :class:`~skreweight.weighting.ContinuousTargetShift` estimates
   ``w(y) = p_target(y) / p_source(y)`` when a *continuous* label shifts and

@@ -213,7 +213,7 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
         return out
 
     def _quantiles(self):
-        """Per class ``k``, the weighted ``1 - alpha`` quantile with test weight ``w(k)``."""
+        """Per class ``k``: weighted ``1 - alpha`` quantile, test weight ``w(k)``."""
         v, w = self.calibration_scores_, self.calibration_weights_
         order = np.argsort(v)
         v, cw = v[order], np.cumsum(w[order])

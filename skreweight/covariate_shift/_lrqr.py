@@ -107,7 +107,9 @@ def lrqr_threshold(Phi, scores, sw, Phi_target, *, alpha, lam):
         dh = w * (expit(z) - tau)
         h2, ht = w @ (h * h), mt @ theta
         f = loss + lam * (beta**2 * h2 - 2.0 * beta * ht)
-        g_theta = Phi.T @ dh + lam * (2.0 * beta**2 * (Phi.T @ (w * h)) - 2.0 * beta * mt)
+        g_theta = Phi.T @ dh + lam * (
+            2.0 * beta**2 * (Phi.T @ (w * h)) - 2.0 * beta * mt
+        )
         g_beta = lam * (2.0 * beta * h2 - 2.0 * ht)
         return f, np.append(g_theta, g_beta)
 
@@ -211,9 +213,7 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         h_cal = self._threshold(X[cal])
         self.calibration_scores_ = scores
         self.calibration_weights_ = w_cal
-        self.calibration_coverage_ = float(
-            np.average(scores <= h_cal, weights=w_cal)
-        )
+        self.calibration_coverage_ = float(np.average(scores <= h_cal, weights=w_cal))
         self.shifted_ = Xt is not None
         if not self.shifted_:
             self._warn_coverage(w_cal)
@@ -517,7 +517,9 @@ class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
 
     def _scores(self, X, y):
         proba = self.estimator_.predict_proba(X)
-        idx = np.clip(np.searchsorted(self.estimator_.classes_, y), 0, proba.shape[1] - 1)
+        idx = np.clip(
+            np.searchsorted(self.estimator_.classes_, y), 0, proba.shape[1] - 1
+        )
         seen = self.estimator_.classes_[idx] == y
         return np.where(seen, 1.0 - proba[np.arange(len(y)), idx], 1.0)
 

@@ -11,8 +11,8 @@ from ._kliep import KLIEP
 from ._kmm import KernelMeanMatching
 from ._label_shift import LabelShiftWeighting
 from ._lsif import ULSIF, RuLSIF
-from ._target_shift import ContinuousTargetShift
 from ._nn_ratio import NearestNeighborsDensityRatio
+from ._target_shift import ContinuousTargetShift
 
 __all__ = [
     "CBPS",

@@ -37,11 +37,7 @@ def _smoother(A, B, bw, log_w):
     Computed as a softmax over ``log K(a, b) + log w(b)``, so a row far from
     every ``b`` falls back on its nearest neighbours instead of 0 / 0.
     """
-    d2 = (
-        np.sum(A**2, axis=1)[:, None]
-        - 2.0 * A @ B.T
-        + np.sum(B**2, axis=1)[None, :]
-    )
+    d2 = np.sum(A**2, axis=1)[:, None] - 2.0 * A @ B.T + np.sum(B**2, axis=1)[None, :]
     logits = -0.5 * np.maximum(d2, 0.0) / bw**2 + log_w[None, :]
     logits -= logsumexp(logits, axis=1, keepdims=True)
     return np.exp(logits)
@@ -393,7 +389,9 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
             if sw[train].sum() <= 0 or sw[test].sum() <= 0:
                 continue
             bw_x, bw_y = self._bandwidths(Zs[train], y[train], sw[train])
-            sol = _RetasaSolution(Zs[train], y[train], sw[train], Zt[t_train], bw_x, bw_y)
+            sol = _RetasaSolution(
+                Zs[train], y[train], sw[train], Zt[t_train], bw_x, bw_y
+            )
             log_sw = sol.log_sw
             S_s = _smoother(Zs[test], Zs[train], bw_x, log_sw)
             S_t = _smoother(Zt[t_test], Zs[train], bw_x, log_sw)
@@ -402,8 +400,7 @@ class ContinuousTargetShift(WeighterMixin, BaseEstimator):
                 rho = sol.solve(alpha).rho
                 g_s, g_t = S_s @ rho, S_t @ rho
                 row.append(
-                    np.average(g_s**2 + 2.0 * g_s, weights=sw[test])
-                    - 2.0 * g_t.mean()
+                    np.average(g_s**2 + 2.0 * g_s, weights=sw[test]) - 2.0 * g_t.mean()
                 )
             scores.append(row)
         return np.asarray(scores)

@@ -27,7 +27,11 @@ def test_quantile_uses_the_candidate_class_weight():
         # the smallest score with cumulative weight >= 0.9 * total
         order = np.argsort(v)
         cw = np.cumsum(w[order])
-        expected = v[order][np.searchsorted(cw, 0.9 * total)] if cw[-1] >= 0.9 * total else np.inf
+        expected = (
+            v[order][np.searchsorted(cw, 0.9 * total)]
+            if cw[-1] >= 0.9 * total
+            else np.inf
+        )
         assert q[k] == expected
     # the rarer a class is in the source relative to the target, the larger its
     # test weight and the more conservative its threshold

@@ -98,7 +98,9 @@ def test_edge_warning():
     X, y, Xt, _ = _target_shift(np.random.RandomState(0), 300, 300, 0.2, 0.9)
     with warnings.catch_warnings():
         warnings.simplefilter("error", WeightDegeneracyWarning)
-        assert not ContinuousTargetShift(alpha=0.03).fit(X, y, X_target=Xt).edge_warning_
+        assert (
+            not ContinuousTargetShift(alpha=0.03).fit(X, y, X_target=Xt).edge_warning_
+        )
 
 
 def test_inputs_not_mutated():
@@ -122,8 +124,12 @@ def test_reweighted_regressor_lowers_target_mse():
         rng = np.random.RandomState(seed)
         y = rng.normal(0.0, 1.0, 400)
         yt = rng.normal(1.0, 0.6, 400)
-        X = np.column_stack([np.tanh(y) + rng.normal(0, 0.2, 400), rng.normal(size=400)])
-        Xt = np.column_stack([np.tanh(yt) + rng.normal(0, 0.2, 400), rng.normal(size=400)])
+        X = np.column_stack(
+            [np.tanh(y) + rng.normal(0, 0.2, 400), rng.normal(size=400)]
+        )
+        Xt = np.column_stack(
+            [np.tanh(yt) + rng.normal(0, 0.2, 400), rng.normal(size=400)]
+        )
         plain = LinearRegression().fit(X, y)
         rw = ReweightedRegressor(
             ContinuousTargetShift(alpha=0.03), LinearRegression()
