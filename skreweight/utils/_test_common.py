@@ -386,3 +386,26 @@ def _construct_instances(cls):
 def _get_expected_failed_checks(estimator):
     """Map check name to reason for the checks ``estimator`` is known to fail."""
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+# -- shift beyond covariates: ReTaSA, LR-QR and label-shift conformal ----------
+CONTEXT = globals().setdefault("CONTEXT", {})
+INIT_PARAMS["ContinuousTargetShift"] = lambda: [
+    __import__("skreweight.weighting", fromlist=["x"]).ContinuousTargetShift(
+        alpha=0.1, min_target_samples=2
+    )
+]
+CONTEXT["ContinuousTargetShift"] = ("X_target",)
+_SPLIT_REASON = (
+    "split conformal draws a random calibration split of the rows, so repeated "
+    "rows and integer sample_weight land in different halves"
+)
+for _name in (
+    "LRQRConformalRegressor",
+    "LRQRConformalClassifier",
+    "LabelShiftConformalClassifier",
+):
+    EXPECTED_FAILED_CHECKS[_name] = {
+        "check_sample_weight_equivalence_on_dense_data": _SPLIT_REASON,
+    }
+    CONTEXT[_name] = ("X_target",)

@@ -12,11 +12,13 @@ from ._kmm import KernelMeanMatching
 from ._label_shift import LabelShiftWeighting
 from ._lsif import ULSIF, RuLSIF
 from ._nn_ratio import NearestNeighborsDensityRatio
+from ._target_shift import ContinuousTargetShift
 
 __all__ = [
     "CBPS",
     "ClassBalance",
     "ClassifierDensityRatio",
+    "ContinuousTargetShift",
     "DoubleWeighting",
     "EntropyBalancing",
     "FairnessReweighing",
