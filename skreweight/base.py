@@ -26,6 +26,7 @@ from .utils.validation import (
     check_treatment,
     check_weights,
     check_X_target,
+    warn_missing_context,
 )
 
 __all__ = [
@@ -43,6 +44,12 @@ __all__ = [
 ESS_WARNING_THRESHOLD = 0.1
 
 _CONTEXT_KEYS = ("X_target", "treatment", "sample_group")
+
+#: What a weighter falls back to when an optional context keyword is None.
+_CONTEXT_FALLBACKS = {
+    "X_target": "no shift: every weight is 1, the same as an unweighted fit",
+    "sample_group": "a single group: every row is in one group",
+}
 
 
 @dataclass(slots=True)
@@ -148,6 +155,13 @@ class WeighterMixin:
     _out_of_sample = True
     #: dtype asked of X ("numeric", or None to accept any)
     _X_dtype = "numeric"
+    #: optional context key -> what ``fit`` falls back to without it; a
+    #: :class:`~skreweight.exceptions.MissingContextWarning` says so (None: no
+    #: warning, e.g. for a composite whose parts warn themselves)
+    _context_fallbacks = _CONTEXT_FALLBACKS
+    #: context key without which the weights are uniform (``_fit`` is then not
+    #: called; ``_no_context_attributes`` gives the fitted attributes to set)
+    _uniform_without_context = None
 
     # -- public template ------------------------------------------------------
     def fit(self, X, y=None, *, sample_weight=None, **context):
@@ -174,7 +188,17 @@ class WeighterMixin:
         X, y = self._validate_fit_input(X, y)
         sw = check_sample_weight(sample_weight, X)
         context = self._validate_context(X, context, fitting=True)
-        raw = self._fit(X, y, sample_weight=sw, **context)
+        key = self._uniform_without_context
+        self._fitted_without_context = key is not None and context.get(key) is None
+        if self._fitted_without_context:
+            # the fallback is uniform weights (no shift), and the
+            # MissingContextWarning has said so; parameters are still checked
+            self._validate_params()
+            for name, value in self._no_context_attributes(X).items():
+                setattr(self, name, value)
+            raw = np.ones(X.shape[0])
+        else:
+            raw = self._fit(X, y, sample_weight=sw, **context)
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
         self._weight_scale = self._learn_scale(raw, sw, context)
         self.weights_ = self._apply_scale(raw, context)
@@ -216,7 +240,10 @@ class WeighterMixin:
         )
         y = self._validate_y(y, X.shape[0]) if self._requires_y else y
         context = self._validate_context(X, context, fitting=False)
-        raw = self._compute_weights(X, y, **context)
+        if getattr(self, "_fitted_without_context", False):
+            raw = np.ones(X.shape[0])
+        else:
+            raw = self._compute_weights(X, y, **context)
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
         return self._apply_scale(raw, context)
 
@@ -246,6 +273,10 @@ class WeighterMixin:
 
     def _compute_weights(self, X, y, **context):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _no_context_attributes(self, X):
+        """Fitted attributes to set when ``fit`` falls back to uniform weights."""
+        return {}
 
     # -- helpers ----------------------------------------------------------------
     def _ensure_all_finite(self):
@@ -295,9 +326,14 @@ class WeighterMixin:
                     f"fit(X, y, {key}=...). With metadata routing enabled, make "
                     f"sure it is requested and routed."
                 )
+        if fitting:
+            self._warn_missing_context(out)
         if "X_target" in out:
             out["X_target"] = check_X_target(
-                self, out["X_target"], ensure_all_finite=self._ensure_all_finite()
+                self,
+                out["X_target"],
+                ensure_all_finite=self._ensure_all_finite(),
+                n_samples=n if fitting else None,
             )
         if "sample_group" in out:
             out["sample_group"] = check_sample_group(out["sample_group"], n)
@@ -311,6 +347,17 @@ class WeighterMixin:
             else:
                 out["treatment"] = self._code_new_treatment(out["treatment"], n)
         return out
+
+    def _warn_missing_context(self, context):
+        """One MissingContextWarning per optional context keyword left None."""
+        fallbacks = self._context_fallbacks or {}
+        for key in self._context:
+            if key in self._required_context or context.get(key) is not None:
+                continue
+            if key in fallbacks:
+                warn_missing_context(
+                    type(self).__name__, key, fallbacks[key], stacklevel=5
+                )
 
     def _code_new_treatment(self, treatment, n):
         """Code the treatment of new rows as in ``fit`` (one arm is allowed)."""

@@ -188,12 +188,15 @@ class KLIEP(WeighterMixin, BaseEstimator):
         b = p @ rbf(X_source, self.centers_, sigma)
         return _kliep_solve(A, b, self.max_iter, self.tol)
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            centers_=None, coef_=None, bandwidth_=None, cv_scores_=None, n_iter_=0
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.centers_ = self.coef_ = self.bandwidth_ = self.cv_scores_ = None
-            self.n_iter_ = 0
-            return np.ones(X.shape[0])
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         self.centers_ = X_target[np.sort(rng.choice(m, min(self.n_centers, m), False))]
@@ -240,6 +243,4 @@ class KLIEP(WeighterMixin, BaseEstimator):
         return w if np.any(w * sample_weight > 0) else np.ones(X.shape[0])
 
     def _compute_weights(self, X, y, X_target=None):
-        if self.coef_ is None:
-            return np.ones(X.shape[0])
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_

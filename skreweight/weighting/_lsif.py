@@ -106,13 +106,15 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
             raise ValueError("bandwidth and reg values must be positive.")
         return np.asarray(sig, dtype=float), np.asarray(regs, dtype=float)
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            centers_=None, coef_=None, bandwidth_=None, reg_=None, cv_scores_=None
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.centers_, self.coef_ = None, None
-            self.bandwidth_ = self.reg_ = None
-            self.cv_scores_ = None
-            return np.ones(X.shape[0])
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         b = min(self.n_centers, m)
@@ -161,8 +163,6 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
         return r_de
 
     def _compute_weights(self, X, y, X_target=None):
-        if self.coef_ is None:
-            return np.ones(X.shape[0])
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_
 
 
