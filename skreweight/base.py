@@ -21,12 +21,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from .exceptions import WeightDegeneracyWarning
 from .utils.validation import (
+    NO_OVERLAP_SHARE,
     check_sample_group,
     check_sample_weight,
     check_treatment,
     check_weights,
     check_X_target,
     warn_missing_context,
+    warn_no_overlap,
 )
 
 __all__ = [
@@ -111,6 +113,20 @@ def is_weighter(estimator):
     return isinstance(estimator, WeighterMixin)
 
 
+def _no_overlap_message(weighter):
+    """Error message for a density ratio that is zero on every training row."""
+    bandwidth = getattr(weighter, "bandwidth_", None)
+    at = "" if bandwidth is None else f" at bandwidth {bandwidth:.3g}"
+    return (
+        f"{type(weighter).__name__} gave zero weight to every training row{at}: "
+        "the supports of X and X_target do not overlap, so no reweighting of X "
+        "can represent the target. Standardise the features (e.g. "
+        "skreweight.compose.make_pipeline(StandardScaler(), ...)), use a wider or "
+        "data-driven bandwidth, or check that X_target comes from a population "
+        "that X covers."
+    )
+
+
 def _kish_ess(w):
     s2 = float(np.dot(w, w))
     return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
@@ -162,6 +178,9 @@ class WeighterMixin:
     #: context key without which the weights are uniform (``_fit`` is then not
     #: called; ``_no_context_attributes`` gives the fitted attributes to set)
     _uniform_without_context = None
+    #: whether ``fit`` checks that the target (``X_target``, or the other
+    #: treatment arm) lies within the support of the rows being weighted
+    _check_overlap = True
 
     # -- public template ------------------------------------------------------
     def fit(self, X, y=None, *, sample_weight=None, **context):
@@ -200,6 +219,8 @@ class WeighterMixin:
         else:
             raw = self._fit(X, y, sample_weight=sw, **context)
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
+        if self._check_overlap and X.dtype.kind == "f":
+            self._warn_no_overlap(X, sw, context)
         self._weight_scale = self._learn_scale(raw, sw, context)
         self.weights_ = self._apply_scale(raw, context)
         self._set_diagnostics(self.weights_, sw)
@@ -357,6 +378,31 @@ class WeighterMixin:
             if key in fallbacks:
                 warn_missing_context(
                     type(self).__name__, key, fallbacks[key], stacklevel=5
+                )
+
+    def _warn_no_overlap(self, X, sw, context):
+        """Warn (once) when the target lies outside the support of the rows."""
+        owner, pos = type(self).__name__, sw > 0
+        if context.get("X_target") is not None:
+            warn_no_overlap(X[pos], context["X_target"], owner=owner)
+        t = context.get("treatment")
+        if t is not None and np.unique(t).shape[0] == 2:
+            treated = pos & (t == np.max(t))
+            control = pos & (t != np.max(t))
+            share = warn_no_overlap(
+                X[control],
+                X[treated],
+                owner=owner,
+                source="control rows",
+                target="treated rows",
+            )
+            if share <= NO_OVERLAP_SHARE:
+                warn_no_overlap(
+                    X[treated],
+                    X[control],
+                    owner=owner,
+                    source="treated rows",
+                    target="control rows",
                 )
 
     def _code_new_treatment(self, treatment, n):

@@ -16,7 +16,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+)
 from ..weighting._double_weighting import _double_weights, _extend_alpha
 from ..weighting._kmm import _KernelMatchingMixin, _warn_uncovered
 
@@ -389,7 +393,13 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                 "DoubleWeightingClassifier needs samples of at least 2 classes "
                 f"in the data; got 1 class ({self.classes_[0]!r})."
             )
-        Xt = check_X_target(self, X_target)
+        Xt = check_X_target(self, X_target, n_samples=X.shape[0])
+        if Xt is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no shift: the training rows act as the target and every weight is 1",
+            )
         p = sw / sw.sum()
         Psi = _psi(X, self.fit_intercept)
         shift = Xt is not None

@@ -10,7 +10,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._sklearn_compat import _fit_context
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+)
 from ..weighting._label_shift import (
     _LabelShiftMixin,
     aligned_proba,
@@ -201,7 +205,16 @@ class LabelShiftAdapter(
                 self,
                 X_target,
                 ensure_all_finite=not get_tags(self).input_tags.allow_nan,
+                n_samples=X.shape[0],
             )
+            if X_target is None:
+                warn_missing_context(
+                    type(self).__name__,
+                    "X_target",
+                    "no shift: the target class priors are the training priors "
+                    "and the predictions are the classifier's own (pass "
+                    "target_priors if you know them)",
+                )
             self.target_priors_ = self._estimate_target_priors(
                 X,
                 y,

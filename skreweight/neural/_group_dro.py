@@ -10,7 +10,7 @@ import torch
 from skorch.utils import to_tensor
 
 from ..utils._sklearn_compat import Interval
-from ..utils.validation import check_sample_group
+from ..utils.validation import check_sample_group, warn_missing_context
 from ._net import WeightedNeuralNetClassifier, _batch_field
 
 __all__ = ["NeuralGroupDROClassifier"]
@@ -191,7 +191,13 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         g = check_sample_group(sample_group, X.shape[0])
-        g = np.zeros(X.shape[0], dtype=int) if g is None else g
+        if g is None:
+            warn_missing_context(
+                type(self).__name__,
+                "sample_group",
+                "a single group: Group DRO reduces to ordinary (weighted) training",
+            )
+            g = np.zeros(X.shape[0], dtype=int)
         self.groups_, codes = np.unique(g, return_inverse=True)
         self.group_counts_ = np.bincount(codes, weights=sw)
         empty = self.groups_[self.group_counts_ <= 0]

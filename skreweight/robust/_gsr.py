@@ -15,7 +15,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ..utils.validation import check_sample_group, check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_group,
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+)
 from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
 
 __all__ = ["GSRClassifier"]
@@ -399,6 +404,12 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
             lin, X, codes, w, self.alpha, np.zeros(lin.n_params), tol=self.tol
         )
         if _unwrap(X_target) is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no target set: the last layer is fitted without reweighting "
+                "(also pass y_target and target_group)",
+            )
             self.target_groups_ = np.array([])
             self.group_weights_history_ = np.empty((0, 0))
             self.worst_group_accuracy_history_ = np.empty(0)

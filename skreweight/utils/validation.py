@@ -339,3 +339,102 @@ def check_treatment(treatment, n_samples, *, binary=True):
     if set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {False, True}:
         return t.astype(np.float64)
     return (t == values[1]).astype(np.float64)
+
+
+#: ``warn_no_overlap`` warns when more than this share of the target rows lie
+#: outside the source rows' support (see its docstring for the test).
+NO_OVERLAP_SHARE = 0.2
+
+
+def _subsample(A, k):
+    if A.shape[0] <= k:
+        return A
+    return A[np.linspace(0, A.shape[0] - 1, k).astype(int)]
+
+
+def uncovered_share(X_source, X_target, *, max_rows=2000):
+    """Share of target rows outside the support of the source rows.
+
+    Features are standardised by the pooled median absolute deviation (so the
+    test is scale-free). A target row is *uncovered* when its distance to the
+    nearest source row exceeds twice the largest nearest-neighbour distance
+    among the source rows: no reweighting of the source rows can put mass
+    there. At most ``max_rows`` evenly spaced rows of each set are used.
+
+    Parameters
+    ----------
+    X_source, X_target : ndarray of shape (n, n_features) and (m, n_features)
+        Rows with positive weight, and the rows to cover.
+    max_rows : int, default=2000
+
+    Returns
+    -------
+    share : float in [0, 1]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skreweight.utils.validation import uncovered_share
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> uncovered_share(X, X[:50] + 0.1), uncovered_share(X, X[:50] + 50)
+    (0.0, 1.0)
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    S = _subsample(np.asarray(X_source, dtype=np.float64), max_rows)
+    T = _subsample(np.asarray(X_target, dtype=np.float64), max_rows)
+    if S.shape[0] < 2 or T.shape[0] == 0:
+        return 0.0
+    Z = np.vstack([S, T])
+    center = np.median(Z, axis=0)
+    scale = np.median(np.abs(Z - center), axis=0)
+    spread = np.ptp(Z, axis=0)
+    scale = np.where(scale > 0, scale, np.where(spread > 0, spread, 1.0))
+    with np.errstate(all="ignore"):
+        S, T = (S - center) / scale, (T - center) / scale
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(T))):
+        return 0.0
+    nn = NearestNeighbors(n_neighbors=2).fit(S)
+    d_source = nn.kneighbors(S, return_distance=True)[0][:, 1]
+    d_target = nn.kneighbors(T, n_neighbors=1, return_distance=True)[0][:, 0]
+    radius = 2.0 * float(d_source.max())
+    return float(np.mean(d_target > radius))
+
+
+def warn_no_overlap(X_source, X_target, *, owner, source="X", target="X_target"):
+    """Warn when most of ``X_target`` lies outside the support of ``X_source``.
+
+    Parameters
+    ----------
+    X_source, X_target : ndarray
+        The rows to reweight and the rows they should represent.
+    owner : str
+        Estimator name for the message.
+    source, target : str
+        How to call the two sets in the message.
+
+    Returns
+    -------
+    share : float
+        :func:`uncovered_share` of the target rows.
+    """
+    from ..exceptions import PositivityWarning, WeightDegeneracyWarning
+
+    share = uncovered_share(X_source, X_target)
+    if share > NO_OVERLAP_SHARE:
+        category = (
+            PositivityWarning if "treat" in source + target else WeightDegeneracyWarning
+        )
+        warnings.warn(
+            f"{owner}: the supports of {source} and {target} do not overlap: "
+            f"{100 * share:.0f}% of the {target} rows lie far from every {source} "
+            "row (farther than twice the largest nearest-neighbour distance within "
+            f"{source}, in standardised features). No reweighting of {source} can "
+            f"represent them, and the weights are unreliable there. Check that "
+            f"{target} comes from a population that {source} covers, or restrict "
+            "both to the common support.",
+            category,
+            stacklevel=4,
+        )
+    return share

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ..base import WeighterMixin
+from ..base import WeighterMixin, _no_overlap_message
 from ..utils._kernels import median_bandwidth, rbf
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -240,7 +240,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 stacklevel=3,
             )
         w = rbf(X, self.centers_, sigma) @ self.coef_
-        return w if np.any(w * sample_weight > 0) else np.ones(X.shape[0])
+        if not np.any(w * sample_weight > 0):
+            raise ValueError(_no_overlap_message(self))
+        return w
 
     def _compute_weights(self, X, y, X_target=None):
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_

@@ -10,7 +10,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from ..base import WeighterMixin
+from ..base import WeighterMixin, _no_overlap_message
 from ..utils._kernels import median_bandwidth, rbf
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -159,7 +159,7 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
             - 0.5
         )
         if not np.any(r_de * sample_weight > 0):
-            return np.ones(X.shape[0])
+            raise ValueError(_no_overlap_message(self))
         return r_de
 
     def _compute_weights(self, X, y, X_target=None):
