@@ -428,10 +428,20 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                 n_iter = 1
                 self.bandwidth_, self.uncovered_target_share_ = None, 0.0
             tau = _tau(Psi, y_idx, p, beta, K)
-            lam = _lambda_lp(Psi_t, alpha, q, tau, K)
-            if self.loss == "0-1":
-                mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-            else:
+            try:
+                lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+                if self.loss == "0-1":
+                    mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"{type(self).__name__}: {exc}. The linear programs are badly "
+                    "conditioned when the features have very large or very "
+                    "different scales (largest |x| here: "
+                    f"{np.max(np.abs(X)):.3g}). Standardise X and X_target first, "
+                    "e.g. skreweight.compose.make_pipeline(StandardScaler(), "
+                    f"{type(self).__name__}())."
+                ) from exc
+            if self.loss != "0-1":
                 mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
                 if not ok:
                     warnings.warn(
