@@ -189,12 +189,12 @@ def test_integer_sample_weight_is_repeated_rows(ks, estimand):
     rep = np.repeat(np.arange(t.shape[0]), sw)
     params = dict(discriminator="energy", estimand=estimand, alpha=1e-4, tol=1e-8)
     w_sw = (
-        IPMBalancing(estimand="ATT", **params)
+        IPMBalancing(**params)
         .fit(ks.X, treatment=t, sample_weight=sw)
         .weights_
     )
     w_rep = (
-        IPMBalancing(estimand="ATT", **params).fit(ks.X[rep], treatment=t[rep]).weights_
+        IPMBalancing(**params).fit(ks.X[rep], treatment=t[rep]).weights_
     )
     assert_allclose(w_sw[rep], w_rep, rtol=1e-4, atol=1e-6)
 
