@@ -92,6 +92,10 @@ def _public(cls, instance):
     return cls(**instance.get_params(deep=False))
 
 
+# defaults too slow for the table (minutes of training at their defaults)
+COSTLY_DEFAULTS = {"NeuralIPMBalancing": "1000 critic iterations: about 50 s a fit"}
+
+
 def _instances():
     out = []
     for name, cls in all_estimators():
@@ -101,6 +105,8 @@ def _instances():
             default = cls()
         except TypeError:
             continue  # needs constructor arguments: the fast instance is it
+        if name in COSTLY_DEFAULTS:
+            continue
         if default.get_params(deep=False) != fast[0].get_params(deep=False):
             out.append((f"{name}-default", _Info(name, default)))
     return out
@@ -452,10 +458,21 @@ def _run(est, X, y, kw):
     return "fit", outputs, caught
 
 
+# (estimator, case) pairs where the case has no meaning, with the reason
+NOT_APPLICABLE = {
+    ("FitOnSourceAndTarget", "X_target_far_from_X"): (
+        "it fits a transformer on the union of X and X_target and makes no "
+        "weights: distant sets are valid input"
+    ),
+}
+
+
 def _params():
     for label, info in INSTANCES:
         default = label.endswith("-default")
         for case in CASES:
+            if (info.name, case[0]) in NOT_APPLICABLE:
+                continue
             if case[1](info) and (not default or case[0] in DEFAULT_CASES):
                 yield pytest.param(info, case, id=f"{label}-{case[0]}")
 
@@ -486,7 +503,8 @@ def test_bad_input(info, case):
             pytest.fail(f"{where}: raised instead of falling back: {message}")
         return
     nonfinite = [k for k, v in detail.items() if not np.all(np.isfinite(v))]
-    if nonfinite and not caught:
+    nan_in = info.allow_nan and not np.all(np.isfinite(np.asarray(X, dtype=float)))
+    if nonfinite and not caught and not nan_in:  # NaN in, NaN out is allowed
         pytest.fail(f"silent: {where} returned non-finite {nonfinite}, no warning")
     if kind == "error" or (kind == "error_unless_nan" and not info.allow_nan):
         pytest.fail(f"silent: {where} accepted invalid input without an error")
@@ -613,8 +631,8 @@ def test_estimand_replacement_warns():
     from skreweight.weighting import EntropyBalancing
 
     d = _data()
-    est = WeightingEstimator(EntropyBalancing(estimand="ATE"), estimand="ATT")
-    with pytest.warns(UserWarning, match="replaces the weighter's own estimand='ATE'"):
+    est = WeightingEstimator(EntropyBalancing(estimand="ATC"), estimand="ATT")
+    with pytest.warns(UserWarning, match="replaces the weighter's own estimand='ATC'"):
         est.fit(d["X"], d["y_reg"], treatment=d["treatment"])
     assert est.estimand_ == "ATT"
 

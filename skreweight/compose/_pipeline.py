@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import pipeline
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.utils import get_tags
+from sklearn.utils import check_array, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -117,7 +117,7 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             self,
             X,
             accept_sparse=tags.input_tags.sparse,
-            ensure_all_finite=not tags.input_tags.allow_nan,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
             dtype=None,
         )
         parts = [X if hasattr(X, "iloc") else checked]
@@ -148,6 +148,14 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 "X_target has 0 rows: pass the target covariates, or X_target=None."
             )
+        tags = get_tags(self.transformer)
+        check_array(
+            part,
+            accept_sparse=tags.input_tags.sparse,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
+            dtype=None,
+            input_name="X_target",
+        )
         try:
             n_features = _num_features(part)
             validate_data(self, part, reset=False, skip_check_array=True)
@@ -181,7 +189,7 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             X,
             reset=False,
             accept_sparse=tags.input_tags.sparse,
-            ensure_all_finite=not tags.input_tags.allow_nan,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
             dtype=None,
         )
         return self.transformer_.transform(X)

@@ -20,6 +20,7 @@ from ..utils.validation import (
     check_sample_weight,
     check_X_target,
     warn_missing_context,
+    warn_no_overlap,
 )
 from ..weighting._double_weighting import _double_weights, _extend_alpha
 from ..weighting._kmm import _KernelMatchingMixin, _warn_uncovered
@@ -461,6 +462,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
             _warn_uncovered(
                 type(self).__name__, self.uncovered_target_share_, self.beta_, sw
             )
+            warn_no_overlap(X[sw > 0], Xt, owner=type(self).__name__)
             self._X_target_fit = Xt.copy()
         else:
             self._X_target_fit = None

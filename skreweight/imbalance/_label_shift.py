@@ -14,6 +14,7 @@ from ..utils.validation import (
     check_sample_weight,
     check_X_target,
     warn_missing_context,
+    warn_no_overlap,
 )
 from ..weighting._label_shift import (
     _LabelShiftMixin,
@@ -207,6 +208,9 @@ class LabelShiftAdapter(
                 ensure_all_finite=not get_tags(self).input_tags.allow_nan,
                 n_samples=X.shape[0],
             )
+            if X_target is not None and np.all(np.isfinite(X_target)):
+                rows = X if sw is None else X[sw > 0]
+                warn_no_overlap(rows, X_target, owner=type(self).__name__)
             if X_target is None:
                 warn_missing_context(
                     type(self).__name__,

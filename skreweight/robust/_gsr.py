@@ -20,6 +20,7 @@ from ..utils.validation import (
     check_sample_weight,
     check_X_target,
     warn_missing_context,
+    warn_no_overlap,
 )
 from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
 
@@ -419,6 +420,7 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
         X_t, y_t, self.target_groups_, g_t = self._check_target(
             X_target, y_target, target_group
         )
+        warn_no_overlap(X[sw > 0], X_t, owner=type(self).__name__)
         (X_i, y_i, g_i), (X_v, y_v, g_v) = self._split_target(X_t, y_t, g_t)
         self._run(lin, X, codes, sw, w, theta, (X_i, y_i, g_i), (X_v, y_v, g_v))
         return self

@@ -188,14 +188,8 @@ def test_integer_sample_weight_is_repeated_rows(ks, estimand):
     sw = np.random.RandomState(1).randint(0, 3, size=t.shape[0])
     rep = np.repeat(np.arange(t.shape[0]), sw)
     params = dict(discriminator="energy", estimand=estimand, alpha=1e-4, tol=1e-8)
-    w_sw = (
-        IPMBalancing(**params)
-        .fit(ks.X, treatment=t, sample_weight=sw)
-        .weights_
-    )
-    w_rep = (
-        IPMBalancing(**params).fit(ks.X[rep], treatment=t[rep]).weights_
-    )
+    w_sw = IPMBalancing(**params).fit(ks.X, treatment=t, sample_weight=sw).weights_
+    w_rep = IPMBalancing(**params).fit(ks.X[rep], treatment=t[rep]).weights_
     assert_allclose(w_sw[rep], w_rep, rtol=1e-4, atol=1e-6)
 
 
