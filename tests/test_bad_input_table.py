@@ -508,6 +508,7 @@ def test_bad_input(info, case):
         pytest.fail(f"silent: {where} returned non-finite {nonfinite}, no warning")
     if kind == "error" or (kind == "error_unless_nan" and not info.allow_nan):
         pytest.fail(f"silent: {where} accepted invalid input without an error")
+    _check_compute_weights_contract(info, est, X, y, kw, where)
     if kind == "missing":
         assert MissingContextWarning in categories, (
             f"silent: {where} fell back without a MissingContextWarning"
@@ -516,6 +517,18 @@ def test_bad_input(info, case):
         assert any(issubclass(c, UserWarning) for c in categories), (
             f"silent: {where} fitted without a warning"
         )
+
+
+def _check_compute_weights_contract(info, est, X, y, kw, where):
+    """``compute_weights`` on the training rows gives ``weights_``, whatever
+    the data (the rule that a silent all-zero ratio used to break)."""
+    if not is_weighter(est) or not get_tags(est).weighter_tags.out_of_sample:
+        return
+    new = {k: v for k, v in kw.items() if k in ("treatment", "sample_group")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = est.compute_weights(X, y, **new)
+    assert_allclose(again, est.weights_, rtol=1e-6, err_msg=where)
 
 
 # ------------------------------------------------------- per-estimator rules

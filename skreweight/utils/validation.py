@@ -19,7 +19,9 @@ __all__ = [
     "check_treatment",
     "check_weights",
     "check_X_target",
+    "uncovered_share",
     "warn_missing_context",
+    "warn_no_overlap",
 ]
 
 _WHAT_TO_PASS = {
@@ -418,6 +420,18 @@ def warn_no_overlap(X_source, X_target, *, owner, source="X", target="X_target")
     -------
     share : float
         :func:`uncovered_share` of the target rows.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skreweight.utils.validation import warn_no_overlap
+    >>> X = np.random.RandomState(0).normal(size=(50, 2))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     share = warn_no_overlap(X, X + 50, owner="MyWeighter")
+    >>> share, caught[0].category.__name__
+    (1.0, 'WeightDegeneracyWarning')
     """
     from ..exceptions import PositivityWarning, WeightDegeneracyWarning
 
