@@ -156,7 +156,18 @@ class WeighterMixin:
     ``w * s``), ``ess_ratio_`` (that ESS over the ESS of ``s`` alone) and
     ``max_weight_share_`` (largest share of the total weight held by one row).
     A :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised when
-    ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1).
+    ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1), and a warning says when the
+    target (``X_target``, or one treatment arm for the other) lies outside the
+    support of the rows being weighted.
+
+    **Missing context.** An optional context keyword left ``None``
+    (``X_target``: no shift; ``sample_group``: one group) makes ``fit`` fall
+    back, with one :class:`~skreweight.exceptions.MissingContextWarning` per
+    keyword that says what it fell back to and how to pass the keyword
+    (``_context_fallbacks``). A weighter whose fallback is uniform weights
+    names the keyword in ``_uniform_without_context``: ``_fit`` is then not
+    called, and ``_no_context_attributes`` gives the fitted attributes to set.
+    A required keyword (``_required_context``) left ``None`` raises.
     """
 
     #: context keywords accepted by ``fit``
