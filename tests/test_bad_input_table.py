@@ -513,6 +513,10 @@ def test_bad_input(info, case):
         assert MissingContextWarning in categories, (
             f"silent: {where} fell back without a MissingContextWarning"
         )
+        assert categories.count(MissingContextWarning) == 1, (
+            f"{where}: {categories.count(MissingContextWarning)} "
+            "MissingContextWarnings in one fit; one is enough"
+        )
     if kind == "warn":
         assert any(issubclass(c, UserWarning) for c in categories), (
             f"silent: {where} fitted without a warning"
