@@ -149,14 +149,18 @@ def _weighters(kind):
     glm = LogisticRegression(C=np.inf, max_iter=10_000)
     out = {
         "IPW (logistic GLM)": PropensityWeighting(glm),
-        "EntropyBalancing": EntropyBalancing(),
-        "EntropyBalancing(moments=2)": EntropyBalancing(moments=2),
+        "EntropyBalancing": EntropyBalancing(estimand="ATT"),
+        "EntropyBalancing(moments=2)": EntropyBalancing(estimand="ATT", moments=2),
         "CBPS(exact)": CBPS(),
         "CBPS(over)": CBPS(method="over"),
-        "IPMBalancing(mmd)": IPMBalancing(),
-        "IPMBalancing(mmd, bw=1,3,10)": IPMBalancing(bandwidth=(1.0, 3.0, 10.0)),
-        "IPMBalancing(mmd, linear)": IPMBalancing(parametrization="linear"),
-        "IPMBalancing(energy)": IPMBalancing(discriminator="energy"),
+        "IPMBalancing(mmd)": IPMBalancing(estimand="ATT"),
+        "IPMBalancing(mmd, bw=1,3,10)": IPMBalancing(
+            estimand="ATT", bandwidth=(1.0, 3.0, 10.0)
+        ),
+        "IPMBalancing(mmd, linear)": IPMBalancing(
+            estimand="ATT", parametrization="linear"
+        ),
+        "IPMBalancing(energy)": IPMBalancing(estimand="ATT", discriminator="energy"),
     }
     if kind == "ks":  # the multi-bandwidth kernel triples the cost of a fit
         del out["IPMBalancing(mmd, bw=1,3,10)"]
@@ -429,7 +433,9 @@ def run_timing(args):
     X, _, t = load_lalonde_frame("cps1")
     Xs = StandardScaler().fit_transform(X)
     jobs = {
-        "EntropyBalancing(ATT)": lambda: EntropyBalancing().fit(X, treatment=t),
+        "EntropyBalancing(ATT)": lambda: EntropyBalancing(estimand="ATT").fit(
+            X, treatment=t
+        ),
         "LogisticRegression() raw X": lambda: LogisticRegression().fit(X, t),
         "LogisticRegression() standardised X": lambda: LogisticRegression().fit(Xs, t),
     }

@@ -21,11 +21,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from .exceptions import WeightDegeneracyWarning
 from .utils.validation import (
+    NO_OVERLAP_SHARE,
     check_sample_group,
     check_sample_weight,
     check_treatment,
     check_weights,
     check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
 )
 
 __all__ = [
@@ -43,6 +46,12 @@ __all__ = [
 ESS_WARNING_THRESHOLD = 0.1
 
 _CONTEXT_KEYS = ("X_target", "treatment", "sample_group")
+
+#: What a weighter falls back to when an optional context keyword is None.
+_CONTEXT_FALLBACKS = {
+    "X_target": "no shift: every weight is 1, the same as an unweighted fit",
+    "sample_group": "a single group: every row is in one group",
+}
 
 
 @dataclass(slots=True)
@@ -104,6 +113,20 @@ def is_weighter(estimator):
     return isinstance(estimator, WeighterMixin)
 
 
+def _no_overlap_message(weighter):
+    """Error message for a density ratio that is zero on every training row."""
+    bandwidth = getattr(weighter, "bandwidth_", None)
+    at = "" if bandwidth is None else f" at bandwidth {bandwidth:.3g}"
+    return (
+        f"{type(weighter).__name__} gave zero weight to every training row{at}: "
+        "the supports of X and X_target do not overlap, so no reweighting of X "
+        "can represent the target. Standardise the features (e.g. "
+        "skreweight.compose.make_pipeline(StandardScaler(), ...)), use a wider or "
+        "data-driven bandwidth, or check that X_target comes from a population "
+        "that X covers."
+    )
+
+
 def _kish_ess(w):
     s2 = float(np.dot(w, w))
     return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
@@ -133,7 +156,18 @@ class WeighterMixin:
     ``w * s``), ``ess_ratio_`` (that ESS over the ESS of ``s`` alone) and
     ``max_weight_share_`` (largest share of the total weight held by one row).
     A :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised when
-    ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1).
+    ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1), and a warning says when the
+    target (``X_target``, or one treatment arm for the other) lies outside the
+    support of the rows being weighted.
+
+    **Missing context.** An optional context keyword left ``None``
+    (``X_target``: no shift; ``sample_group``: one group) makes ``fit`` fall
+    back, with one :class:`~skreweight.exceptions.MissingContextWarning` per
+    keyword that says what it fell back to and how to pass the keyword
+    (``_context_fallbacks``). A weighter whose fallback is uniform weights
+    names the keyword in ``_uniform_without_context``: ``_fit`` is then not
+    called, and ``_no_context_attributes`` gives the fitted attributes to set.
+    A required keyword (``_required_context``) left ``None`` raises.
     """
 
     #: context keywords accepted by ``fit``
@@ -148,6 +182,16 @@ class WeighterMixin:
     _out_of_sample = True
     #: dtype asked of X ("numeric", or None to accept any)
     _X_dtype = "numeric"
+    #: optional context key -> what ``fit`` falls back to without it; a
+    #: :class:`~skreweight.exceptions.MissingContextWarning` says so (None: no
+    #: warning, e.g. for a composite whose parts warn themselves)
+    _context_fallbacks = _CONTEXT_FALLBACKS
+    #: context key without which the weights are uniform (``_fit`` is then not
+    #: called; ``_no_context_attributes`` gives the fitted attributes to set)
+    _uniform_without_context = None
+    #: whether ``fit`` checks that the target (``X_target``, or the other
+    #: treatment arm) lies within the support of the rows being weighted
+    _check_overlap = True
 
     # -- public template ------------------------------------------------------
     def fit(self, X, y=None, *, sample_weight=None, **context):
@@ -174,8 +218,20 @@ class WeighterMixin:
         X, y = self._validate_fit_input(X, y)
         sw = check_sample_weight(sample_weight, X)
         context = self._validate_context(X, context, fitting=True)
-        raw = self._fit(X, y, sample_weight=sw, **context)
+        key = self._uniform_without_context
+        self._fitted_without_context = key is not None and context.get(key) is None
+        if self._fitted_without_context:
+            # the fallback is uniform weights (no shift), and the
+            # MissingContextWarning has said so; parameters are still checked
+            self._validate_params()
+            for name, value in self._no_context_attributes(X).items():
+                setattr(self, name, value)
+            raw = np.ones(X.shape[0])
+        else:
+            raw = self._fit(X, y, sample_weight=sw, **context)
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
+        if self._check_overlap and X.dtype.kind == "f":
+            self._warn_no_overlap(X, sw, context)
         self._weight_scale = self._learn_scale(raw, sw, context)
         self.weights_ = self._apply_scale(raw, context)
         self._set_diagnostics(self.weights_, sw)
@@ -216,7 +272,10 @@ class WeighterMixin:
         )
         y = self._validate_y(y, X.shape[0]) if self._requires_y else y
         context = self._validate_context(X, context, fitting=False)
-        raw = self._compute_weights(X, y, **context)
+        if getattr(self, "_fitted_without_context", False):
+            raw = np.ones(X.shape[0])
+        else:
+            raw = self._compute_weights(X, y, **context)
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
         return self._apply_scale(raw, context)
 
@@ -246,6 +305,10 @@ class WeighterMixin:
 
     def _compute_weights(self, X, y, **context):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _no_context_attributes(self, X):
+        """Fitted attributes to set when ``fit`` falls back to uniform weights."""
+        return {}
 
     # -- helpers ----------------------------------------------------------------
     def _ensure_all_finite(self):
@@ -295,9 +358,14 @@ class WeighterMixin:
                     f"fit(X, y, {key}=...). With metadata routing enabled, make "
                     f"sure it is requested and routed."
                 )
+        if fitting:
+            self._warn_missing_context(out)
         if "X_target" in out:
             out["X_target"] = check_X_target(
-                self, out["X_target"], ensure_all_finite=self._ensure_all_finite()
+                self,
+                out["X_target"],
+                ensure_all_finite=self._ensure_all_finite(),
+                n_samples=n if fitting else None,
             )
         if "sample_group" in out:
             out["sample_group"] = check_sample_group(out["sample_group"], n)
@@ -311,6 +379,42 @@ class WeighterMixin:
             else:
                 out["treatment"] = self._code_new_treatment(out["treatment"], n)
         return out
+
+    def _warn_missing_context(self, context):
+        """One MissingContextWarning per optional context keyword left None."""
+        fallbacks = self._context_fallbacks or {}
+        for key in self._context:
+            if key in self._required_context or context.get(key) is not None:
+                continue
+            if key in fallbacks:
+                warn_missing_context(
+                    type(self).__name__, key, fallbacks[key], stacklevel=5
+                )
+
+    def _warn_no_overlap(self, X, sw, context):
+        """Warn (once) when the target lies outside the support of the rows."""
+        owner, pos = type(self).__name__, sw > 0
+        if context.get("X_target") is not None:
+            warn_no_overlap(X[pos], context["X_target"], owner=owner)
+        t = context.get("treatment")
+        if t is not None and np.unique(t).shape[0] == 2:
+            treated = pos & (t == np.max(t))
+            control = pos & (t != np.max(t))
+            share = warn_no_overlap(
+                X[control],
+                X[treated],
+                owner=owner,
+                source="control rows",
+                target="treated rows",
+            )
+            if share <= NO_OVERLAP_SHARE:
+                warn_no_overlap(
+                    X[treated],
+                    X[control],
+                    owner=owner,
+                    source="treated rows",
+                    target="control rows",
+                )
 
     def _code_new_treatment(self, treatment, n):
         """Code the treatment of new rows as in ``fit`` (one arm is allowed)."""

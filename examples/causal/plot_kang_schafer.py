@@ -16,7 +16,6 @@ replications) and compares the ATT estimates.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-
 # %%
 # Estimates over replications
 # ---------------------------
@@ -38,8 +37,8 @@ from skreweight.weighting import (
 weighters = {
     "IPW (GLM)": PropensityWeighting(LogisticRegression(C=np.inf)),
     "CBPS": CBPS(),
-    "entropy bal.": EntropyBalancing(),
-    "IPM (MMD)": IPMBalancing(),
+    "entropy bal.": EntropyBalancing(estimand="ATT"),
+    "IPM (MMD)": IPMBalancing(estimand="ATT"),
 }
 estimates = {name: [] for name in weighters}
 for seed in range(1, 31):

@@ -57,7 +57,8 @@ def love_plot(
     >>> from skreweight.datasets import make_kang_schafer
     >>> from skreweight.weighting import EntropyBalancing
     >>> data = make_kang_schafer(200, random_state=0)
-    >>> w = EntropyBalancing().fit(data.X, treatment=data.treatment).weights_
+    >>> eb = EntropyBalancing(estimand="ATT")
+    >>> w = eb.fit(data.X, treatment=data.treatment).weights_
     >>> ax = love_plot(data.X, data.treatment, w)
     """
     ax = _axes(ax)

@@ -57,7 +57,7 @@ class BalanceScorer:
     >>> data = make_kang_schafer(200, random_state=0)
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     search = GridSearchCV(
-    ...         IPMBalancing(), {"bandwidth": [1.0, 10.0]},
+    ...         IPMBalancing(estimand="ATT"), {"bandwidth": [1.0, 10.0]},
     ...         scoring=BalanceScorer(), cv=2, error_score="raise",
     ...     ).fit(data.X, treatment=data.treatment)
     >>> search.best_params_["bandwidth"] in (1.0, 10.0)

@@ -3,6 +3,7 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import inspect
 import logging
 import warnings
 from numbers import Integral
@@ -319,6 +320,18 @@ class WeightingEstimator(BaseEstimator):
                 raise ValueError(
                     f"{type(weighter).__name__} has no estimand parameter; leave "
                     "estimand=None."
+                )
+            default = inspect.signature(type(weighter)).parameters["estimand"].default
+            if params["estimand"] not in (self.estimand, default):
+                # the user set the weighter's estimand, and this one differs
+                warnings.warn(
+                    f"{type(self).__name__}(estimand={self.estimand!r}) replaces "
+                    f"the weighter's own estimand={params['estimand']!r}: "
+                    f"{type(weighter).__name__} is fitted for "
+                    f"{self.estimand!r}. Set the estimand in one place only: on "
+                    "the weighter, leaving estimand=None here, or here.",
+                    UserWarning,
+                    stacklevel=4,
                 )
             weighter.set_params(estimand=self.estimand)
         return weighter

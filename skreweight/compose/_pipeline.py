@@ -7,11 +7,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import pipeline
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.utils import get_tags
+from sklearn.utils import check_array, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._sklearn_compat import HasMethods
+from ..utils._sklearn_compat import HasMethods, _num_features, _num_samples
+from ..utils.validation import warn_missing_context
 
 __all__ = ["FitOnSourceAndTarget", "make_pipeline"]
 
@@ -116,12 +117,21 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             self,
             X,
             accept_sparse=tags.input_tags.sparse,
-            ensure_all_finite=not tags.input_tags.allow_nan,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
             dtype=None,
         )
         parts = [X if hasattr(X, "iloc") else checked]
-        if X_target is not None:
-            parts += list(X_target) if isinstance(X_target, tuple) else [X_target]
+        if X_target is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                f"fitting {type(self.transformer).__name__} on X alone",
+            )
+        else:
+            targets = list(X_target) if isinstance(X_target, tuple) else [X_target]
+            for part in targets:
+                self._check_target_part(part)
+            parts += targets
         if all(hasattr(p, "iloc") for p in parts):
             import pandas as pd
 
@@ -132,6 +142,33 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             joint = np.vstack([np.asarray(p) for p in parts])
         self.transformer_ = clone(self.transformer).fit(joint)
         return self
+
+    def _check_target_part(self, part):
+        if _num_samples(part) == 0:
+            raise ValueError(
+                "X_target has 0 rows: pass the target covariates, or X_target=None."
+            )
+        tags = get_tags(self.transformer)
+        check_array(
+            part,
+            accept_sparse=tags.input_tags.sparse,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
+            dtype=None,
+            input_name="X_target",
+        )
+        try:
+            n_features = _num_features(part)
+            validate_data(self, part, reset=False, skip_check_array=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"X_target does not match the X seen in fit: {exc} Pass target "
+                "rows with the same columns as X."
+            ) from exc
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"X_target has {n_features} features but X has "
+                f"{self.n_features_in_}: pass target rows with the same columns."
+            )
 
     def transform(self, X):
         """Transform X with the fitted transformer.
@@ -152,7 +189,7 @@ class FitOnSourceAndTarget(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             X,
             reset=False,
             accept_sparse=tags.input_tags.sparse,
-            ensure_all_finite=not tags.input_tags.allow_nan,
+            ensure_all_finite="allow-nan" if tags.input_tags.allow_nan else True,
             dtype=None,
         )
         return self.transformer_.transform(X)

@@ -61,6 +61,8 @@ class WeightProduct(WeighterMixin, _BaseComposition, BaseEstimator):
 
     __metadata_request__fit = {key: True for key in _CONTEXT_KEYS}
     _X_dtype = None
+    _context_fallbacks = None  # each factor warns about its own context
+    _check_overlap = False  # and checks its own overlap
 
     def __init__(self, weighters):
         self.weighters = weighters

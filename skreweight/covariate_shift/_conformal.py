@@ -15,10 +15,18 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
 
 from ..utils._sklearn_compat import HasMethods, Interval
-from ..utils.validation import check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+)
 from ..weighting import ClassifierDensityRatio
 
 __all__ = ["WeightedConformalClassifier", "WeightedConformalRegressor"]
@@ -35,6 +43,13 @@ def _weighted_quantiles(scores, cal_w, test_w, level):
     ok = idx < v.shape[0]
     out[ok] = v[idx[ok]]
     return out
+
+
+def _label_codes(y):
+    """Integer codes of ``y`` (any labels), as a float column for row keys."""
+    if y.dtype.kind in "fiub":
+        return y.astype(np.float64)
+    return np.unique(y.astype(str), return_inverse=True)[1].astype(np.float64)
 
 
 class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
@@ -63,7 +78,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         self.calibration_size = calibration_size
         self.random_state = random_state
 
-    def fit(self, X, y, *, X_target=None):
+    def fit(self, X, y, *, X_target=None, sample_weight=None):
         """Fit the model on part of the rows and calibrate on the rest.
 
         Parameters
@@ -74,7 +89,13 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
             Targets.
         X_target : array-like of shape (n_target, n_features), or tuple
             Unlabelled target rows; the weighter learns ``p_target /
-            p_source`` from them. None: ordinary split conformal (no shift).
+            p_source`` from them. None: ordinary split conformal (no shift),
+            with a :class:`~skreweight.exceptions.MissingContextWarning`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row multiplicities: an integer weight counts as repeated rows. They
+            weight the estimator's fit (which must then accept
+            ``sample_weight``), the weighter's fit, and the calibration scores.
+            Rows with weight 0 are dropped.
 
         Returns
         -------
@@ -84,16 +105,29 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         self._validate_params()
         X, y = validate_data(self, X, y, ensure_min_samples=2)
         self._check_y(y)
-        rng = check_random_state(self.random_state)
-        n = X.shape[0]
-        n_cal = min(max(1, int(round(self.calibration_size * n))), n - 1)
-        perm = rng.permutation(n)
-        cal, train = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
-        self.estimator_ = clone(self._default_estimator()).fit(X[train], y[train])
-        Xt = check_X_target(self, X_target)
+        sw = check_sample_weight(sample_weight, X)
+        estimator = self._default_estimator()
+        if sample_weight is not None and not has_fit_parameter(
+            estimator, "sample_weight"
+        ):
+            raise TypeError(
+                f"{type(self).__name__}: sample_weight was passed but "
+                f"{type(estimator).__name__}.fit does not accept sample_weight; use "
+                "an estimator that does, or drop sample_weight."
+            )
+        cal, train = self._split(X, y, sw)
+        fit_sw = {} if sample_weight is None else {"sample_weight": sw[train]}
+        self.estimator_ = clone(estimator).fit(X[train], y[train], **fit_sw)
+        Xt = check_X_target(self, X_target, n_samples=X.shape[0])
         if Xt is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no shift: ordinary split conformal, the calibration rows weighted "
+                "by sample_weight alone",
+            )
             self.weighter_ = None
-            self.calibration_weights_ = np.ones(n_cal)
+            self.calibration_weights_ = sw[cal]
         else:
             weighter = (
                 ClassifierDensityRatio() if self.weighter is None else self.weighter
@@ -105,10 +139,35 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
                     "Use a density-ratio weighter such as ClassifierDensityRatio, "
                     "ULSIF or KLIEP."
                 )
-            self.weighter_ = clone(weighter).fit(X, X_target=Xt)
-            self.calibration_weights_ = self.weighter_.compute_weights(X[cal])
+            self.weighter_ = clone(weighter).fit(X, sample_weight=sw, X_target=(Xt,))
+            self.calibration_weights_ = self.weighter_.compute_weights(X[cal]) * sw[cal]
         self.calibration_scores_ = self._scores(X[cal], y[cal])
         return self
+
+    def _split(self, X, y, sw):
+        """Random calibration/training split of the distinct rows.
+
+        The split is drawn over the distinct ``(x, y)`` rows of positive
+        weight, in sorted order, and every copy of a row goes where the row
+        goes: an integer ``sample_weight`` then gives the same split, and the
+        same intervals, as repeated rows, and the order of the rows does not
+        matter.
+        """
+        keep = np.flatnonzero(sw > 0)
+        key = np.column_stack([X[keep], _label_codes(y[keep])])
+        _, inverse = np.unique(key, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        n_unique = inverse.max() + 1
+        if n_unique < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 distinct rows of positive "
+                "weight: one to fit the estimator and one to calibrate."
+            )
+        rng = check_random_state(self.random_state)
+        n_cal = min(max(1, int(round(self.calibration_size * n_unique))), n_unique - 1)
+        is_cal = np.zeros(n_unique, dtype=bool)
+        is_cal[rng.permutation(n_unique)[:n_cal]] = True
+        return keep[is_cal[inverse]], keep[~is_cal[inverse]]
 
     def _test_weights(self, X):
         if self.weighter_ is None:
@@ -180,7 +239,7 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
     calibration_scores_ : ndarray of shape (n_calibration,)
         Absolute residuals on the calibration rows.
     calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows.
+        Ratio weights of the calibration rows, times their ``sample_weight``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -275,7 +334,7 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
     calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows.
+        Ratio weights of the calibration rows, times their ``sample_weight``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

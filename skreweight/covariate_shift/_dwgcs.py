@@ -16,7 +16,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
+)
 from ..weighting._double_weighting import _double_weights, _extend_alpha
 from ..weighting._kmm import _KernelMatchingMixin, _warn_uncovered
 
@@ -389,7 +394,13 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                 "DoubleWeightingClassifier needs samples of at least 2 classes "
                 f"in the data; got 1 class ({self.classes_[0]!r})."
             )
-        Xt = check_X_target(self, X_target)
+        Xt = check_X_target(self, X_target, n_samples=X.shape[0])
+        if Xt is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no shift: the training rows act as the target and every weight is 1",
+            )
         p = sw / sw.sum()
         Psi = _psi(X, self.fit_intercept)
         shift = Xt is not None
@@ -418,10 +429,20 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                 n_iter = 1
                 self.bandwidth_, self.uncovered_target_share_ = None, 0.0
             tau = _tau(Psi, y_idx, p, beta, K)
-            lam = _lambda_lp(Psi_t, alpha, q, tau, K)
-            if self.loss == "0-1":
-                mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-            else:
+            try:
+                lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+                if self.loss == "0-1":
+                    mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"{type(self).__name__}: {exc}. The linear programs are badly "
+                    "conditioned when the features have very large or very "
+                    "different scales (largest |x| here: "
+                    f"{np.max(np.abs(X)):.3g}). Standardise X and X_target first, "
+                    "e.g. skreweight.compose.make_pipeline(StandardScaler(), "
+                    f"{type(self).__name__}())."
+                ) from exc
+            if self.loss != "0-1":
                 mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
                 if not ok:
                     warnings.warn(
@@ -441,6 +462,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
             _warn_uncovered(
                 type(self).__name__, self.uncovered_target_share_, self.beta_, sw
             )
+            warn_no_overlap(X[sw > 0], Xt, owner=type(self).__name__)
             self._X_target_fit = Xt.copy()
         else:
             self._X_target_fit = None

@@ -10,7 +10,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._sklearn_compat import _fit_context
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
+)
 from ..weighting._label_shift import (
     _LabelShiftMixin,
     aligned_proba,
@@ -201,7 +206,19 @@ class LabelShiftAdapter(
                 self,
                 X_target,
                 ensure_all_finite=not get_tags(self).input_tags.allow_nan,
+                n_samples=X.shape[0],
             )
+            if X_target is not None and np.all(np.isfinite(X_target)):
+                rows = X if sw is None else X[sw > 0]
+                warn_no_overlap(rows, X_target, owner=type(self).__name__)
+            if X_target is None:
+                warn_missing_context(
+                    type(self).__name__,
+                    "X_target",
+                    "no shift: the target class priors are the training priors "
+                    "and the predictions are the classifier's own (pass "
+                    "target_priors if you know them)",
+                )
             self.target_priors_ = self._estimate_target_priors(
                 X,
                 y,

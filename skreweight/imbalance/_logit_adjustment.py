@@ -25,7 +25,13 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _num_samples,
+)
 from ..utils.validation import check_sample_weight
 from ..weighting._label_shift import (
     check_classes,
@@ -229,7 +235,18 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
             dtype=None,
             skip_check_array=True,
         )
+        n_samples = _num_samples(X)
+        if n_samples == 0:
+            raise ValueError(
+                f"{type(self).__name__}: X has 0 rows (shape "
+                f"{getattr(X, 'shape', None)}); a minimum of 1 is required."
+            )
         y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"y has {y.shape[0]} entries but X has {n_samples} rows: pass one "
+                "label per row of X."
+            )
         check_classification_targets(y)
         self.classes_, y_index = check_classes(y, type(self).__name__)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X)

@@ -159,12 +159,13 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return {"estimator_": None, "scaler_": None, "uncovered_target_share_": 0.0}
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.estimator_ = self.scaler_ = None
-            self.uncovered_target_share_ = 0.0
-            return np.ones(X.shape[0])
         n_s, n_t = float(sample_weight.sum()), float(X_target.shape[0])
         Z = np.vstack([X, X_target])
         d = np.r_[np.zeros(X.shape[0], dtype=int), np.ones(X_target.shape[0], int)]
@@ -198,6 +199,4 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
             return self._prior * p / (1.0 - p)
 
     def _compute_weights(self, X, y, X_target=None):
-        if self.estimator_ is None:
-            return np.ones(X.shape[0])
         return self._ratio(X)

@@ -10,7 +10,7 @@ import torch
 from skorch.utils import to_tensor
 
 from ..utils._sklearn_compat import Interval
-from ..utils.validation import check_sample_group
+from ..utils.validation import check_sample_group, warn_missing_context
 from ._net import WeightedNeuralNetClassifier, _batch_field
 
 __all__ = ["NeuralGroupDROClassifier"]
@@ -191,7 +191,13 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         g = check_sample_group(sample_group, X.shape[0])
-        g = np.zeros(X.shape[0], dtype=int) if g is None else g
+        if g is None:
+            warn_missing_context(
+                type(self).__name__,
+                "sample_group",
+                "a single group: Group DRO reduces to ordinary (weighted) training",
+            )
+            g = np.zeros(X.shape[0], dtype=int)
         self.groups_, codes = np.unique(g, return_inverse=True)
         self.group_counts_ = np.bincount(codes, weights=sw)
         empty = self.groups_[self.group_counts_ <= 0]
@@ -210,6 +216,16 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         extra = {_G_KEY: codes.astype(np.int64)}
         self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
         self.group_weights_ = self._mixed(self._q).numpy().copy()
+        params = [p.detach() for p in self.module_.parameters()]
+        if not (
+            np.all(np.isfinite(self.group_weights_))
+            and all(bool(torch.isfinite(p).all()) for p in params)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: training diverged (the losses or the "
+                "network weights became non-finite). Standardise the features "
+                "(e.g. make_pipeline(StandardScaler(), ...)), or lower lr."
+            )
         per_row = self.group_weights_[codes] / self.group_counts_[codes]
         self.weights_ = per_row * sw.sum() / np.dot(per_row, sw)
         return self
@@ -232,8 +248,9 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
             adjusted = group_loss.detach()
             if self.adjustment > 0:
                 adjusted = adjusted + self._adj.to(adjusted)
-            q = q * torch.exp(self.step_size * adjusted)
-            q = q / q.sum()
+            # exponentiated gradient in log space: a huge (finite) loss moves
+            # all the mass to that group instead of overflowing to NaN
+            q = torch.softmax(torch.log(q) + self.step_size * adjusted, dim=0)
             self._q = q.detach().to("cpu", torch.float64)
         return (self._mixed(q) * group_loss).sum()
 

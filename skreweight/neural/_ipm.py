@@ -71,7 +71,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimand : {"ATE", "ATT", "ATC"}, default="ATT"
+    estimand : {"ATE", "ATT", "ATC"}, default="ATE"
         Population the weights target.
     hidden_units : tuple of int, default=(100,)
         Hidden layer widths of the critic (the paper: one layer of 100).
@@ -138,7 +138,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 2))
     >>> t = (rng.uniform(size=200) < 1 / (1 + np.exp(-X[:, 0]))).astype(int)
-    >>> ipm = NeuralIPMBalancing(max_iter=200, random_state=0)
+    >>> ipm = NeuralIPMBalancing(estimand="ATT", max_iter=200, random_state=0)
     >>> w = ipm.fit(X, treatment=t).weights_
     >>> gap = lambda w: abs(np.average(X[t == 0, 0], weights=w[t == 0])
     ...                     - X[t == 1, 0].mean())
@@ -167,7 +167,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
 
     def __init__(
         self,
-        estimand="ATT",
+        estimand="ATE",
         *,
         hidden_units=(100,),
         gradient_penalty=0.3,

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ..utils._sklearn_compat import HasMethods, Interval
-from ..utils.validation import check_sample_weight
+from ..utils.validation import check_sample_weight, warn_missing_context
 from ._common import (
     LinearLoss,
     encode_groups,
@@ -354,7 +354,14 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.groups_, inverse, self.group_size_ = encode_groups(
             sample_group, sw, X.shape[0], owner=type(self).__name__
         )
-        if sample_group is not None and self.groups_.shape[0] == 1:
+        if sample_group is None:
+            warn_missing_context(
+                type(self).__name__,
+                "sample_group",
+                "a single group: Group DRO reduces to ordinary (weighted) risk "
+                "minimisation",
+            )
+        elif self.groups_.shape[0] == 1:
             warnings.warn(
                 f"sample_group holds a single group {self.groups_.tolist()}: Group "
                 "DRO reduces to ordinary risk minimisation. Pass several groups, "

@@ -15,7 +15,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ..utils.validation import check_sample_group, check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_group,
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
+)
 from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
 
 __all__ = ["GSRClassifier"]
@@ -399,6 +405,12 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
             lin, X, codes, w, self.alpha, np.zeros(lin.n_params), tol=self.tol
         )
         if _unwrap(X_target) is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no target set: the last layer is fitted without reweighting "
+                "(also pass y_target and target_group)",
+            )
             self.target_groups_ = np.array([])
             self.group_weights_history_ = np.empty((0, 0))
             self.worst_group_accuracy_history_ = np.empty(0)
@@ -408,6 +420,7 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
         X_t, y_t, self.target_groups_, g_t = self._check_target(
             X_target, y_target, target_group
         )
+        warn_no_overlap(X[sw > 0], X_t, owner=type(self).__name__)
         (X_i, y_i, g_i), (X_v, y_v, g_v) = self._split_target(X_t, y_t, g_t)
         self._run(lin, X, codes, sw, w, theta, (X_i, y_i, g_i), (X_v, y_v, g_v))
         return self

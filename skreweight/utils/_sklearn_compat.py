@@ -19,4 +19,4 @@ from sklearn.utils._param_validation import (  # noqa: F401
     validate_params,
 )
 from sklearn.utils.metaestimators import _BaseComposition  # noqa: F401
-from sklearn.utils.validation import _num_samples  # noqa: F401
+from sklearn.utils.validation import _num_features, _num_samples  # noqa: F401

@@ -19,6 +19,64 @@ INIT_PARAMS = {}
 # name -> {check name: reason}
 EXPECTED_FAILED_CHECKS = {}
 
+# The context each public estimator's ``fit`` takes, for the table-driven
+# bad-input suite (tests/test_bad_input_table.py): name -> tuple of keywords
+# among "X_target", "treatment", "sample_group", "action" (() for none). For a
+# meta-estimator, the context of the instances in INIT_PARAMS. A public
+# estimator without an entry fails that suite. Later sections add their own
+# entries with ``CONTEXT = globals().setdefault("CONTEXT", {})``.
+CONTEXT = globals().setdefault("CONTEXT", {})
+CONTEXT.update(
+    {
+        # covariate shift
+        "ClassifierDensityRatio": ("X_target",),
+        "DoubleWeighting": ("X_target",),
+        "DoubleWeightingClassifier": ("X_target",),
+        "FitOnSourceAndTarget": ("X_target",),
+        "KLIEP": ("X_target",),
+        "KernelMeanMatching": ("X_target",),
+        "NearestNeighborsDensityRatio": ("X_target",),
+        "NeuralDensityRatio": ("X_target",),
+        "RuLSIF": ("X_target",),
+        "ULSIF": ("X_target",),
+        "WeightedConformalClassifier": ("X_target",),
+        "WeightedConformalRegressor": ("X_target",),
+        "LabelShiftAdapter": ("X_target",),
+        "LabelShiftWeighting": ("X_target",),
+        # GSR also takes y_target and target_group with X_target
+        "GSRClassifier": ("X_target",),
+        # causal effects
+        "CBPS": ("treatment",),
+        "EntropyBalancing": ("treatment",),
+        "IPMBalancing": ("treatment",),
+        "NeuralIPMBalancing": ("treatment",),
+        "PropensityWeighting": ("treatment",),
+        "WeightingEstimator": ("treatment",),
+        "DRLearner": ("treatment",),
+        "RLearner": ("treatment",),
+        "PseudoOutcomeRegressor": ("treatment",),
+        # groups and fairness
+        "FairnessReweighing": ("sample_group",),
+        "GroupBalance": ("sample_group",),
+        "GroupDROClassifier": ("sample_group",),
+        "NeuralGroupDROClassifier": ("sample_group",),
+        # no context
+        "ClassBalance": (),
+        "JTTClassifier": (),
+        "LDAMClassifier": (),
+        "LogitAdjustedClassifier": (),
+        "PRESTOClassifier": (),
+        "SpectralRiskClassifier": (),
+        "SpectralRiskRegressor": (),
+        "WeightedNeuralNetClassifier": (),
+        "WeightedNeuralNetRegressor": (),
+        # meta-estimators: the context of their INIT_PARAMS instances
+        "ReweightedClassifier": ("X_target",),
+        "ReweightedRegressor": ("X_target",),
+        "WeightProduct": ("X_target", "sample_group"),
+    }
+)
+
 # ----------------------------------------------------------------- foundation
 INIT_PARAMS["ReweightedClassifier"] = lambda: [
     _reweighted("ReweightedClassifier", LogisticRegression())

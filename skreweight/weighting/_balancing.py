@@ -149,7 +149,7 @@ def _l2_logistic_penalty(est):
     return None
 
 
-def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD):
+def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD, overlap_weights=None):
     extreme = (e < threshold) | (e > 1 - threshold)
     share = float(np.mean(extreme))
     if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
@@ -160,7 +160,8 @@ def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD):
             f"{int(np.sum(extreme & (t == 0)))}). Positivity (overlap) is "
             "violated or nearly so, for instance by perfect separation: the "
             "weights of those units are extreme. Clip or trim the propensity, "
-            "use overlap weights (estimand='ATO'), or restrict the population.",
+            f"use overlap weights ({overlap_weights or 'estimand=' + repr('ATO')}), "
+            "or restrict the population.",
             PositivityWarning,
             stacklevel=4,
         )
@@ -411,7 +412,7 @@ class EntropyBalancing(_BaseCausalWeighter):
 
     Parameters
     ----------
-    estimand : {"ATE", "ATT", "ATC"}, default="ATT"
+    estimand : {"ATE", "ATT", "ATC"}, default="ATE"
         Population the weights target.
     moments : {1, 2}, default=1
         Balance the means (1), or the means and the second moments of every
@@ -486,7 +487,7 @@ class EntropyBalancing(_BaseCausalWeighter):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, estimand="ATT", moments=1, tol=1e-8, max_iter=100):
+    def __init__(self, *, estimand="ATE", moments=1, tol=1e-8, max_iter=100):
         self.estimand = estimand
         self.moments = moments
         self.tol = tol
@@ -731,7 +732,13 @@ class CBPS(_BaseCausalWeighter):
             )
         self.intercept_, self.coef_ = float(beta[0]), beta[1:]
         self.propensity_ = expit(Z @ beta)
-        _warn_positivity("CBPS", self.propensity_, t)
+        _warn_positivity(
+            "CBPS",
+            self.propensity_,
+            t,
+            overlap_weights="PropensityWeighting(estimand='ATO'); CBPS itself "
+            "offers ATE, ATT and ATC",
+        )
         return _propensity_weights(self._clipped(Z @ beta), t, self.estimand)
 
     @staticmethod

@@ -113,8 +113,9 @@ class ClassBalance(WeighterMixin, BaseEstimator):
         if np.any(self.class_count_ == 0):
             empty = self.classes_[self.class_count_ == 0].tolist()
             raise ValueError(
-                f"Classes {empty} have zero total sample_weight; drop them from y "
-                "or give their rows positive weight."
+                f"{type(self).__name__}: the classes {empty} have zero total "
+                "sample_weight, so fewer than 2 classes are left to balance; drop "
+                "them from y or give their rows positive weight."
             )
         self._factor = self._class_factor(self.class_count_)
         return self._factor[inverse]

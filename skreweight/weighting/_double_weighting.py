@@ -197,15 +197,22 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            bandwidth_=None,
+            objective_=None,
+            approximation_=None,
+            n_iter_=0,
+            uncovered_target_share_=0.0,
+            _beta_fit=None,
+            beta_=np.ones(X.shape[0]),
+            alpha_=np.ones(0),
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.bandwidth_ = self.objective_ = self.approximation_ = None
-            self.n_iter_, self.uncovered_target_share_ = 0, 0.0
-            self._beta_fit = None
-            self.beta_ = np.ones(X.shape[0])
-            self.alpha_ = np.ones(0)
-            return self.beta_.copy()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
         beta, alpha, objective, n_iter, converged = _double_weights(
             self, X, sample_weight, X_target, q, self.D

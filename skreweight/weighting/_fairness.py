@@ -89,6 +89,10 @@ class FairnessReweighing(WeighterMixin, BaseEstimator):
     """
 
     _context = ("sample_group",)
+    _context_fallbacks = {
+        "sample_group": "a single group: there is no dependence between group and "
+        "label to remove, so every weight is 1"
+    }
     _requires_y = True
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}

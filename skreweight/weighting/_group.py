@@ -65,6 +65,10 @@ class GroupBalance(WeighterMixin, BaseEstimator):
     """
 
     _context = ("sample_group",)
+    _context_fallbacks = {
+        "sample_group": "a single group: every weight is 1 (with by_class=True, "
+        "only the classes are balanced)"
+    }
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}
 

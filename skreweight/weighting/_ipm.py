@@ -322,7 +322,7 @@ class IPMBalancing(_BaseCausalWeighter):
 
     Parameters
     ----------
-    estimand : {"ATE", "ATT", "ATC"}, default="ATT"
+    estimand : {"ATE", "ATT", "ATC"}, default="ATE"
         Population the weights target.
     discriminator : {"mmd", "energy", "sigmoid"}, default="mmd"
         The discriminator class ``F``: a Gaussian-kernel RKHS ball, the
@@ -423,7 +423,7 @@ class IPMBalancing(_BaseCausalWeighter):
 
     Energy balancing needs no bandwidth:
 
-    >>> energy = IPMBalancing(discriminator="energy").fit(
+    >>> energy = IPMBalancing(estimand="ATT", discriminator="energy").fit(
     ...     data.X, treatment=data.treatment
     ... )
     >>> att = data.y[t].mean() - np.average(data.y[~t], weights=energy.weights_[~t])
@@ -449,7 +449,7 @@ class IPMBalancing(_BaseCausalWeighter):
     def __init__(
         self,
         *,
-        estimand="ATT",
+        estimand="ATE",
         discriminator="mmd",
         parametrization="nonparametric",
         bandwidth=10.0,

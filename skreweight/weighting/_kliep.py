@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ..base import WeighterMixin
+from ..base import WeighterMixin, _no_overlap_message
 from ..utils._kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -189,12 +189,15 @@ class KLIEP(WeighterMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            centers_=None, coef_=None, bandwidth_=None, cv_scores_=None, n_iter_=0
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.centers_ = self.coef_ = self.bandwidth_ = self.cv_scores_ = None
-            self.n_iter_ = 0
-            return np.ones(X.shape[0])
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         self.centers_ = X_target[np.sort(rng.choice(m, min(self.n_centers, m), False))]
@@ -235,7 +238,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 stacklevel=3,
             )
         w = rbf(X, self.centers_, sigma) @ self.coef_
-        return w if np.any(w * sample_weight > 0) else np.ones(X.shape[0])
+        if not np.any(w * sample_weight > 0):
+            raise ValueError(_no_overlap_message(self))
+        return w
 
     def _cv_scores(self, X, p, X_target, rows, folds, sigmas):
         """Mean held-out log-ratio per bandwidth (likelihood cross-validation).
@@ -263,6 +268,4 @@ class KLIEP(WeighterMixin, BaseEstimator):
         return np.asarray(scores)
 
     def _compute_weights(self, X, y, X_target=None):
-        if self.coef_ is None:
-            return np.ones(X.shape[0])
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_

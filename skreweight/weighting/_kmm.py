@@ -452,14 +452,20 @@ class KernelMeanMatching(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            bandwidth_=None,
+            objective_=None,
+            approximation_=None,
+            n_iter_=0,
+            uncovered_target_share_=0.0,
+            _beta_fit=None,
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.bandwidth_ = self.objective_ = None
-            self.approximation_, self.n_iter_ = None, 0
-            self.uncovered_target_share_ = 0.0
-            self._beta_fit = None
-            return np.ones(X.shape[0])
         p = sample_weight / sample_weight.sum()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
         self.bandwidth_ = resolve_bandwidth(

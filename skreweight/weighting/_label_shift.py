@@ -445,6 +445,10 @@ class LabelShiftWeighting(_LabelShiftMixin, WeighterMixin, BaseEstimator):
     """
 
     _context = ("X_target",)
+    _context_fallbacks = {
+        "X_target": "no shift: the target class priors are the training priors, "
+        "so every weight is 1"
+    }
     _requires_y = True
     __metadata_request__fit = {"X_target": True}
 

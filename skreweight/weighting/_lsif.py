@@ -10,7 +10,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from ..base import WeighterMixin
+from ..base import WeighterMixin, _no_overlap_message
 from ..utils._kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -105,13 +105,15 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
             raise ValueError("bandwidth and reg values must be positive.")
         return np.asarray(sig, dtype=float), np.asarray(regs, dtype=float)
 
-    def _fit(self, X, y, sample_weight, X_target=None):
+    _uniform_without_context = "X_target"
+
+    def _no_context_attributes(self, X):
+        return dict(
+            centers_=None, coef_=None, bandwidth_=None, reg_=None, cv_scores_=None
+        )
+
+    def _fit(self, X, y, sample_weight, X_target):
         self._validate_params()
-        if X_target is None:
-            self.centers_, self.coef_ = None, None
-            self.bandwidth_ = self.reg_ = None
-            self.cv_scores_ = None
-            return np.ones(X.shape[0])
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         b = min(self.n_centers, m)
@@ -159,12 +161,10 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
             - 0.5
         )
         if not np.any(r_de * sample_weight > 0):
-            return np.ones(X.shape[0])
+            raise ValueError(_no_overlap_message(self))
         return r_de
 
     def _compute_weights(self, X, y, X_target=None):
-        if self.coef_ is None:
-            return np.ones(X.shape[0])
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_
 
 

@@ -50,7 +50,7 @@ def test_entropy_balancing_exact_mean_balance(ks, estimand):
 
 def test_entropy_balancing_second_moments(ks):
     t = ks.treatment
-    eb = EntropyBalancing(moments=2).fit(ks.X, treatment=t)
+    eb = EntropyBalancing(estimand="ATT", moments=2).fit(ks.X, treatment=t)
     w = eb.weights_[t == 0]
     for power in (1, 2):
         assert_allclose(
@@ -73,7 +73,7 @@ def test_entropy_balancing_matches_cvxpy_reference():
     )
     prob.solve(solver="CLARABEL")
     ref = w.value / w.value.mean()
-    eb = EntropyBalancing().fit(X, treatment=t)
+    eb = EntropyBalancing(estimand="ATT").fit(X, treatment=t)
     # Clarabel solves the exponential-cone program to about 1e-4
     assert_allclose(eb.weights_[t == 0], ref, rtol=2e-3, atol=1e-4)
     assert_allclose(_wmean(X[t == 0], eb.weights_[t == 0]), m, atol=1e-8)
@@ -81,7 +81,7 @@ def test_entropy_balancing_matches_cvxpy_reference():
 
 def test_entropy_balancing_att_equals_exact_cbps(ks):
     """Zhao and Percival (2017): EB for the ATT is the just-identified CBPS."""
-    eb = EntropyBalancing().fit(ks.X, treatment=ks.treatment)
+    eb = EntropyBalancing(estimand="ATT").fit(ks.X, treatment=ks.treatment)
     cbps = CBPS(estimand="ATT").fit(ks.X, treatment=ks.treatment)
     assert_allclose(eb.weights_, cbps.weights_, rtol=1e-5)
 
@@ -101,14 +101,14 @@ def test_entropy_balancing_infeasible_warns():
     X = rng.normal(size=(100, 2))
     t = (X[:, 0] > 0).astype(float)
     with pytest.warns(ConvergenceWarning, match="convex hull"):
-        eb = EntropyBalancing(max_iter=30).fit(X, treatment=t)
+        eb = EntropyBalancing(estimand="ATT", max_iter=30).fit(X, treatment=t)
     assert not eb.converged_
     assert eb.max_imbalance_ > 1e-3
 
 
 def test_entropy_balancing_speed_is_a_few_newton_steps():
     data = make_kang_schafer(5000, random_state=1)
-    eb = EntropyBalancing().fit(data.X, treatment=data.treatment)
+    eb = EntropyBalancing(estimand="ATT").fit(data.X, treatment=data.treatment)
     assert eb.converged_ and eb.n_iter_ <= 20
 
 
@@ -214,7 +214,7 @@ def test_propensity_needs_sample_weight_support(ks):
 
 
 # --------------------------------------------------------------- bad input
-WEIGHTERS = [PropensityWeighting(), EntropyBalancing(), CBPS()]
+WEIGHTERS = [PropensityWeighting(), EntropyBalancing(estimand="ATT"), CBPS()]
 
 
 @pytest.mark.parametrize("weighter", WEIGHTERS, ids=lambda w: type(w).__name__)
@@ -245,7 +245,9 @@ def test_arm_with_zero_sample_weight_is_an_error(ks, weighter):
 
 
 @pytest.mark.parametrize(
-    "weighter", [EntropyBalancing(), CBPS()], ids=lambda w: type(w).__name__
+    "weighter",
+    [EntropyBalancing(estimand="ATT"), CBPS()],
+    ids=lambda w: type(w).__name__,
 )
 def test_constant_covariate_warns_and_is_dropped(ks, weighter):
     X = np.hstack([ks.X, np.full((ks.X.shape[0], 1), 3.0)])
@@ -259,6 +261,8 @@ def test_constant_covariate_warns_and_is_dropped(ks, weighter):
 
 def test_string_treatment_labels(ks):
     t = np.where(ks.treatment == 1, "drug", "placebo")  # "placebo" > "drug"
-    w = EntropyBalancing().fit(ks.X, treatment=t).weights_
-    ref = EntropyBalancing().fit(ks.X, treatment=1 - ks.treatment).weights_
+    w = EntropyBalancing(estimand="ATT").fit(ks.X, treatment=t).weights_
+    ref = (
+        EntropyBalancing(estimand="ATT").fit(ks.X, treatment=1 - ks.treatment).weights_
+    )
     assert_allclose(w, ref)

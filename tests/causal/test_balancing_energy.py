@@ -199,12 +199,18 @@ def test_sliced_weights_approach_the_exact_optimum(ks):
     Z = _std(ks.X)
     c, tr = t == 0, t == 1
     uniform = _energy(Z[c], np.ones(c.sum()), Z[tr], np.ones(tr.sum()))
-    exact = IPMBalancing(discriminator="energy", tol=1e-6).fit(ks.X, treatment=t)
+    exact = IPMBalancing(estimand="ATT", discriminator="energy", tol=1e-6).fit(
+        ks.X, treatment=t
+    )
     best = _energy(Z[c], exact.weights_[c], Z[tr], np.ones(tr.sum()))
     gaps = []
     for P in (20, 2000):
         sliced = IPMBalancing(
-            discriminator="energy", n_components=P, tol=1e-6, random_state=0
+            estimand="ATT",
+            discriminator="energy",
+            n_components=P,
+            tol=1e-6,
+            random_state=0,
         ).fit(ks.X, treatment=t)
         val = _energy(Z[c], sliced.weights_[c], Z[tr], np.ones(tr.sum()))
         gaps.append((val - best) / uniform)
@@ -214,19 +220,25 @@ def test_sliced_weights_approach_the_exact_optimum(ks):
 
 def test_large_arms_switch_to_slices(ks, monkeypatch):
     t = ks.treatment
-    explicit = IPMBalancing(discriminator="energy", n_components=200, random_state=3)
+    explicit = IPMBalancing(
+        estimand="ATT", discriminator="energy", n_components=200, random_state=3
+    )
     explicit.fit(ks.X, treatment=t)
     monkeypatch.setattr(_ipm, "_EXACT_MAX_ROWS", 50)
-    auto = IPMBalancing(discriminator="energy", random_state=3).fit(ks.X, treatment=t)
+    auto = IPMBalancing(estimand="ATT", discriminator="energy", random_state=3).fit(
+        ks.X, treatment=t
+    )
     assert_allclose(auto.weights_, explicit.weights_)
-    again = IPMBalancing(discriminator="energy", random_state=3).fit(ks.X, treatment=t)
+    again = IPMBalancing(estimand="ATT", discriminator="energy", random_state=3).fit(
+        ks.X, treatment=t
+    )
     assert_allclose(again.weights_, auto.weights_)
 
 
 def test_energy_linear_parametrisation(ks):
     t = ks.treatment
     Z = _std(ks.X)
-    ipm = IPMBalancing(discriminator="energy", parametrization="linear")
+    ipm = IPMBalancing(estimand="ATT", discriminator="energy", parametrization="linear")
     ipm.fit(ks.X, treatment=t)
     assert_allclose(ipm.compute_weights(ks.X, treatment=t), ipm.weights_)
     c, tr = t == 0, t == 1
@@ -238,7 +250,11 @@ def test_energy_linear_parametrisation(ks):
 
 def test_energy_att_on_kang_schafer_is_less_biased(ks):
     t, y = ks.treatment == 1, ks.y
-    w = IPMBalancing(discriminator="energy").fit(ks.X, treatment=ks.treatment).weights_
+    w = (
+        IPMBalancing(estimand="ATT", discriminator="energy")
+        .fit(ks.X, treatment=ks.treatment)
+        .weights_
+    )
     naive = y[t].mean() - y[~t].mean()
     att = y[t].mean() - np.average(y[~t], weights=w[~t])
     assert abs(att) < abs(naive) / 2  # the true ATT is 0
@@ -248,7 +264,7 @@ def test_non_convergence_warns_without_bandwidth_advice(ks):
     from sklearn.exceptions import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning, match="Increase max_iter.$"):
-        IPMBalancing(discriminator="energy", max_iter=2, tol=1e-14).fit(
+        IPMBalancing(estimand="ATT", discriminator="energy", max_iter=2, tol=1e-14).fit(
             ks.X, treatment=ks.treatment
         )
 
@@ -259,7 +275,10 @@ def test_constant_covariates_leave_uniform_weights(n_components):
     t = np.arange(40) % 2
     with pytest.warns(UserWarning, match="constant"):
         ipm = IPMBalancing(
-            discriminator="energy", n_components=n_components, random_state=0
+            estimand="ATT",
+            discriminator="energy",
+            n_components=n_components,
+            random_state=0,
         ).fit(X, treatment=t)
     assert_allclose(ipm.weights_, 1.0)
     assert_allclose(ipm.ipm_, 0.0, atol=1e-12)

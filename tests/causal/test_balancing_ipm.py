@@ -50,7 +50,9 @@ def test_mmd_qp_matches_cvxpy(ks, bandwidth):
     cp = pytest.importorskip("cvxpy")
     t = ks.treatment
     Z = _std(ks.X)
-    ipm = IPMBalancing(bandwidth=bandwidth, alpha=0.0, tol=1e-9, max_iter=5000)
+    ipm = IPMBalancing(
+        estimand="ATT", bandwidth=bandwidth, alpha=0.0, tol=1e-9, max_iter=5000
+    )
     w = ipm.fit(ks.X, treatment=t).weights_
     K = _gaussian_kernel(Z[t == 0], Z[t == 0], (bandwidth,))
     b = _gaussian_kernel(Z[t == 0], Z[t == 1], (bandwidth,)).mean(1)
@@ -92,9 +94,11 @@ def test_mmd_weights_reduce_the_mmd(ks, estimand):
 
 def test_multi_bandwidth_and_random_features(ks):
     t = ks.treatment
-    exact = IPMBalancing(bandwidth=(1.0, 3.0, 10.0)).fit(ks.X, treatment=t)
+    exact = IPMBalancing(estimand="ATT", bandwidth=(1.0, 3.0, 10.0)).fit(
+        ks.X, treatment=t
+    )
     approx = IPMBalancing(
-        bandwidth=(1.0, 3.0, 10.0), n_components=3000, random_state=0
+        estimand="ATT", bandwidth=(1.0, 3.0, 10.0), n_components=3000, random_state=0
     ).fit(ks.X, treatment=t)
     c = t == 0
     assert np.corrcoef(exact.weights_[c], approx.weights_[c])[0, 1] > 0.9
@@ -102,7 +106,7 @@ def test_multi_bandwidth_and_random_features(ks):
 
 def test_linear_parametrisation_is_log_linear_and_out_of_sample(ks):
     t = ks.treatment
-    ipm = IPMBalancing(parametrization="linear").fit(ks.X, treatment=t)
+    ipm = IPMBalancing(estimand="ATT", parametrization="linear").fit(ks.X, treatment=t)
     assert ipm.coef_.shape == (1, 4)
     assert_allclose(ipm.compute_weights(ks.X, treatment=t), ipm.weights_)
     Z = _std(ks.X)
@@ -124,7 +128,11 @@ def test_linear_ate_weights_mimic_inverse_propensity(ks):
 def test_sigmoid_discriminator_reduces_imbalance(ks):
     t = ks.treatment
     ipm = IPMBalancing(
-        discriminator="sigmoid", n_units=20, max_iter=150, random_state=0
+        estimand="ATT",
+        discriminator="sigmoid",
+        n_units=20,
+        max_iter=150,
+        random_state=0,
     ).fit(ks.X, treatment=t)
     Z = _std(ks.X)
     # a fresh bank of sigmoid functions: weighted controls match the treated
@@ -138,30 +146,34 @@ def test_sigmoid_discriminator_reduces_imbalance(ks):
 
 
 def test_nonparametric_is_transductive(ks):
-    ipm = IPMBalancing().fit(ks.X, treatment=ks.treatment)
+    ipm = IPMBalancing(estimand="ATT").fit(ks.X, treatment=ks.treatment)
     with pytest.raises(NotImplementedError, match="transductive"):
         ipm.compute_weights(ks.X, treatment=ks.treatment)
 
 
 def test_bad_bandwidth(ks):
     with pytest.raises(ValueError, match="bandwidth"):
-        IPMBalancing(bandwidth=(1.0, -1.0)).fit(ks.X, treatment=ks.treatment)
+        IPMBalancing(estimand="ATT", bandwidth=(1.0, -1.0)).fit(
+            ks.X, treatment=ks.treatment
+        )
     with pytest.raises(ValueError, match="bandwidth"):
-        IPMBalancing(bandwidth=0.0).fit(ks.X, treatment=ks.treatment)
+        IPMBalancing(estimand="ATT", bandwidth=0.0).fit(ks.X, treatment=ks.treatment)
 
 
 def test_treatment_required_and_single_arm(ks):
     with pytest.raises(ValueError, match="requires `treatment`"):
-        IPMBalancing().fit(ks.X)
+        IPMBalancing(estimand="ATT").fit(ks.X)
     with pytest.raises(ValueError, match="no treated or no control"):
-        IPMBalancing().fit(ks.X, treatment=np.zeros(ks.X.shape[0]))
+        IPMBalancing(estimand="ATT").fit(ks.X, treatment=np.zeros(ks.X.shape[0]))
 
 
 def test_non_convergence_warns(ks):
     from sklearn.exceptions import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning, match="did not reach"):
-        IPMBalancing(max_iter=2, tol=1e-14).fit(ks.X, treatment=ks.treatment)
+        IPMBalancing(estimand="ATT", max_iter=2, tol=1e-14).fit(
+            ks.X, treatment=ks.treatment
+        )
 
 
 # --------------------------------------------------------- model selection
@@ -174,14 +186,20 @@ def test_grid_search_with_balance_scorer(ks):
     grid = {"bandwidth": [0.5, 10.0], "parametrization": ["nonparametric"]}
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
-            IPMBalancing(), grid, scoring=BalanceScorer(), cv=3, error_score="raise"
+            IPMBalancing(estimand="ATT"),
+            grid,
+            scoring=BalanceScorer(),
+            cv=3,
+            error_score="raise",
         ).fit(ks.X, treatment=ks.treatment)
     scores = search.cv_results_["mean_test_score"]
     assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
     assert search.best_estimator_.weights_.shape == (ks.X.shape[0],)
     # the scorer rates a balanced weighting above the unweighted data
     scorer = BalanceScorer()
-    fitted = IPMBalancing(parametrization="linear").fit(ks.X, treatment=ks.treatment)
+    fitted = IPMBalancing(estimand="ATT", parametrization="linear").fit(
+        ks.X, treatment=ks.treatment
+    )
     from skreweight.metrics import standardized_mean_difference
 
     raw = np.abs(standardized_mean_difference(ks.X, ks.treatment)).max()
@@ -191,7 +209,9 @@ def test_grid_search_with_balance_scorer(ks):
 def test_balance_scorer_needs_treatment(ks):
     from skreweight.causal import BalanceScorer
 
-    fitted = IPMBalancing(parametrization="linear").fit(ks.X, treatment=ks.treatment)
+    fitted = IPMBalancing(estimand="ATT", parametrization="linear").fit(
+        ks.X, treatment=ks.treatment
+    )
     with pytest.raises(ValueError, match="needs `treatment`"):
         BalanceScorer()(fitted, ks.X)
     assert (

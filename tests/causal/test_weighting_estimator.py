@@ -129,6 +129,8 @@ def test_default_weighter_and_estimand_from_weighter():
     X, y, t = _linear_sim(200, 7)
     est = WeightingEstimator().fit(X, y, treatment=t)
     assert isinstance(est.weighter_, EntropyBalancing)
+    assert est.estimand_ == "ATE"  # the one default of every causal weighter
+    est = WeightingEstimator(EntropyBalancing(estimand="ATT")).fit(X, y, treatment=t)
     assert est.estimand_ == "ATT"
     est = WeightingEstimator(CBPS()).fit(X, y, treatment=t)
     assert est.estimand_ == "ATE"

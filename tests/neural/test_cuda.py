@@ -108,6 +108,7 @@ def test_density_ratio_and_ipm_run_on_cuda_and_do_their_job():
     t = (rng.uniform(size=600) < 1 / (1 + np.exp(-X[:, 0]))).astype(int)
     for device in ("cpu", "cuda"):
         ipm = NeuralIPMBalancing(
+            estimand="ATT",
             hidden_units=(32,),
             max_iter=150,
             critic_steps=2,

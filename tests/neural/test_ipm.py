@@ -64,7 +64,9 @@ def test_ate_balances_both_arms_to_full_sample():
 
 def test_default_critic_is_clipped_as_in_the_paper():
     X, t = _confounded(200, 3)
-    ipm = NeuralIPMBalancing(max_iter=100, critic_steps=2, random_state=0)
+    ipm = NeuralIPMBalancing(
+        estimand="ATT", max_iter=100, critic_steps=2, random_state=0
+    )
     w = ipm.fit(X, treatment=t).weights_
     assert ipm.weight_clip == 0.1
     ones = np.ones_like(w)
@@ -74,13 +76,17 @@ def test_default_critic_is_clipped_as_in_the_paper():
 def test_errors():
     X, t = _confounded(40, 0)
     with pytest.raises(ValueError, match="requires `treatment`"):
-        NeuralIPMBalancing(max_iter=1).fit(X)
+        NeuralIPMBalancing(estimand="ATT", max_iter=1).fit(X)
     with pytest.raises(ValueError, match="no treated or no control"):
-        NeuralIPMBalancing(max_iter=1).fit(X, treatment=np.ones(40))
+        NeuralIPMBalancing(estimand="ATT", max_iter=1).fit(X, treatment=np.ones(40))
     with pytest.raises(ValueError, match="estimand"):
         NeuralIPMBalancing("ATO", max_iter=1).fit(X, treatment=t)
     with pytest.raises(NotImplementedError, match="transductive"):
-        NeuralIPMBalancing(max_iter=1).fit(X, treatment=t).compute_weights(X)
+        NeuralIPMBalancing(estimand="ATT", max_iter=1).fit(
+            X, treatment=t
+        ).compute_weights(X)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
-            NeuralIPMBalancing(max_iter=1, device="cuda").fit(X, treatment=t)
+            NeuralIPMBalancing(estimand="ATT", max_iter=1, device="cuda").fit(
+                X, treatment=t
+            )

@@ -127,7 +127,7 @@ def _fit_output(name, random_state):
         est = neural.NeuralDensityRatio(max_epochs=5, **small)
         return est, est.fit(X, X_target=X[:20] + 1.0).weights_
     if name == "NeuralIPMBalancing":
-        est = neural.NeuralIPMBalancing(max_iter=5, **small)
+        est = neural.NeuralIPMBalancing(estimand="ATT", max_iter=5, **small)
         return est, est.fit(X, treatment=y).weights_
     est = getattr(neural, name)(max_epochs=3, **small)
     target = X[:, 0] if name == "WeightedNeuralNetRegressor" else y
