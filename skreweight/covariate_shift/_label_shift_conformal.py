@@ -14,7 +14,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import HasMethods, Interval
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+)
 from ..weighting import LabelShiftWeighting
 from ._lrqr import _fit_weighted, _split
 
@@ -167,8 +171,14 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
             y[train],
             sw[train],
         )
-        Xt = check_X_target(self, X_target)
+        Xt = check_X_target(self, X_target, n_samples=X.shape[0])
         if Xt is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no shift: ordinary split conformal sets, the calibration rows "
+                "weighted by sample_weight alone",
+            )
             self.weighter_ = None
             self.class_ratio_ = np.ones(self.classes_.shape[0])
         else:

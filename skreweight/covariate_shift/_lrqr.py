@@ -28,7 +28,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ..utils._sklearn_compat import HasMethods, Interval
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
+)
 
 __all__ = ["LRQRConformalClassifier", "LRQRConformalRegressor"]
 
@@ -192,7 +197,14 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         self.estimator_ = _fit_weighted(
             clone(self._default_estimator()), X[train], y[train], sw[train]
         )
-        Xt = check_X_target(self, X_target)
+        Xt = check_X_target(self, X_target, n_samples=X.shape[0])
+        if Xt is None:
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no shift: the threshold is fitted for the calibration rows "
+                "themselves",
+            )
         Xt_eff = X[cal] if Xt is None else Xt
         scores = self._scores(X[cal], y[cal])
         w_cal = sw[cal]
@@ -215,7 +227,9 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         self.calibration_weights_ = w_cal
         self.calibration_coverage_ = float(np.average(scores <= h_cal, weights=w_cal))
         self.shifted_ = Xt is not None
-        if not self.shifted_:
+        if self.shifted_:
+            warn_no_overlap(X[cal][w_cal > 0], Xt, owner=type(self).__name__)
+        else:
             self._warn_coverage(w_cal)
         return self
 

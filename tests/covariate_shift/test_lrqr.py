@@ -12,6 +12,7 @@ from skreweight.covariate_shift import (
 )
 from skreweight.covariate_shift._lrqr import lrqr_threshold
 from skreweight.datasets import make_covariate_shift
+from skreweight.exceptions import MissingContextWarning
 
 
 def _draw(rng, n, shift, d=5):
@@ -82,7 +83,7 @@ def test_calibration_coverage_is_reported():
     Xt, _ = _draw(rng, 400, 1.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        est = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt)
+        est = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=(Xt,))
     cal = np.sort(np.random.RandomState(0).permutation(400)[:200])
     lo, hi = est.predict_interval(X[cal]).T
     inside = (y[cal] >= lo) & (y[cal] <= hi)
@@ -90,7 +91,8 @@ def test_calibration_coverage_is_reported():
     assert est.shifted_
     # without shift, in-sample coverage is at least nominal (stationarity in
     # the intercept), so no warning; a low value does warn
-    plain = LRQRConformalRegressor(random_state=0).fit(X, y)
+    with pytest.warns(MissingContextWarning, match="X_target"):
+        plain = LRQRConformalRegressor(random_state=0).fit(X, y)
     assert plain.calibration_coverage_ >= 0.9 - 2 / np.sqrt(200)
     plain.calibration_coverage_ = 0.7
     with pytest.warns(UserWarning, match="below the nominal 90%"):
