@@ -42,7 +42,7 @@ __all__ = [
 #: this ratio: the weighted fit then rests on fewer than one row in ten.
 ESS_WARNING_THRESHOLD = 0.1
 
-_CONTEXT_KEYS = ("X_target", "treatment", "sample_group")
+_CONTEXT_KEYS = ("X_target", "treatment", "sample_group", "action")
 
 
 @dataclass(slots=True)
