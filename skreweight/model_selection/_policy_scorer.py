@@ -27,7 +27,7 @@ class PolicyValueScorer(_MetadataScorer):
         Its reward model (DM and DR family).
     propensity_model : classifier or weighter, default=None
         Its propensity model (used when ``logging_proba`` does not arrive).
-    lambda_ : float, default=inf
+    threshold : float, default=inf
         Its clipping, switching or shrinkage threshold.
     cv : int, cross-validation generator, iterable or None, default=None
         Cross-fitting of the nuisances inside each validation fold.
@@ -56,14 +56,14 @@ class PolicyValueScorer(_MetadataScorer):
         *,
         reward_model=None,
         propensity_model=None,
-        lambda_=float("inf"),
+        threshold=float("inf"),
         cv=None,
         random_state=None,
     ):
         self.method = method
         self.reward_model = reward_model
         self.propensity_model = propensity_model
-        self.lambda_ = lambda_
+        self.threshold = threshold
         self.cv = cv
         self.random_state = random_state
 
@@ -79,7 +79,7 @@ class PolicyValueScorer(_MetadataScorer):
             self.method,
             reward_model=self.reward_model,
             propensity_model=self.propensity_model,
-            lambda_=self.lambda_,
+            threshold=self.threshold,
             cv=self.cv,
             random_state=self.random_state,
         )

@@ -172,7 +172,7 @@ def warn_small_propensity(p, owner, threshold=MIN_PROPENSITY):
         warnings.warn(
             f"{owner}: {int(small.sum())} logged action(s) have propensity below "
             f"{threshold:g} (smallest {p.min():.3g}); their importance weights "
-            "dominate the estimate. Clip the weights (lambda_), use a "
+            "dominate the estimate. Clip the weights (threshold), use a "
             "self-normalised or doubly robust method, or check the log.",
             WeightDegeneracyWarning,
             stacklevel=3,

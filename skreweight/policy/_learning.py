@@ -6,7 +6,8 @@
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._sklearn_compat import HasMethods, StrOptions
 from ..utils.validation import check_sample_weight
@@ -173,7 +174,10 @@ class OffPolicyClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         n = X.shape[0]
+        if action is not None and np.ndim(action) == 2 and np.shape(action)[1] == 1:
+            action = column_or_1d(action, warn=True)
         a = check_action(action, n, owner)
+        check_classification_targets(a)
         self.classes_, codes = np.unique(a, return_inverse=True)
         k = self.classes_.shape[0]
         s_user = None if sample_weight is None else check_sample_weight(sample_weight, X)

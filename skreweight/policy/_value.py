@@ -39,7 +39,7 @@ def _wmean(x, s):
     return float(np.dot(s, x) / s.sum())
 
 
-def policy_value(method, reward, codes, pi, pscore, q=None, lambda_=np.inf, s=None):
+def policy_value(method, reward, codes, pi, pscore, q=None, threshold=np.inf, s=None):
     """Value, influence values and applied weights of one estimator.
 
     ``pi`` is ``(n, n_actions)``, ``pscore`` the logging propensity of each
@@ -56,7 +56,7 @@ def policy_value(method, reward, codes, pi, pscore, q=None, lambda_=np.inf, s=No
         direct = np.average(q, weights=pi, axis=1)
         resid = reward - q[rows, codes]
     if method == "ipw":
-        w = np.minimum(iw, lambda_)
+        w = np.minimum(iw, threshold)
         phi = reward * w
     elif method == "snipw":
         m = _wmean(iw, s)
@@ -67,7 +67,7 @@ def policy_value(method, reward, codes, pi, pscore, q=None, lambda_=np.inf, s=No
         w = np.zeros(n)
         phi = direct
     elif method == "dr":
-        w = np.minimum(iw, lambda_)
+        w = np.minimum(iw, threshold)
         phi = direct + w * resid
     elif method == "sndr":
         m = _wmean(iw, s)
@@ -76,10 +76,10 @@ def policy_value(method, reward, codes, pi, pscore, q=None, lambda_=np.inf, s=No
         value = _wmean(direct, s) + c
         return value, direct - _wmean(direct, s) + w * resid - w * c, w
     elif method == "switch-dr":
-        w = iw * (iw <= lambda_)
+        w = iw * (iw <= threshold)
         phi = direct + w * resid
     else:  # "dr-os"
-        w = iw if not np.isfinite(lambda_) else lambda_ * iw / (iw**2 + lambda_)
+        w = iw if not np.isfinite(threshold) else threshold * iw / (iw**2 + threshold)
         phi = direct + w * resid
     value = _wmean(phi, s)
     return value, phi - value, w
@@ -97,15 +97,15 @@ class PolicyValueEstimator(BaseEstimator):
     ``q_hat``; with ``qbar_i = sum_a pi(a | x_i) q_hat(x_i, a)`` and
     ``e_i = r_i - q_hat(x_i, a_i)``:
 
-    - ``"ipw"``: ``mean(min(w, lambda_) r)``;
+    - ``"ipw"``: ``mean(min(w, threshold) r)``;
     - ``"snipw"``: ``mean(w r) / mean(w)``;
     - ``"dm"``: ``mean(qbar)``;
-    - ``"dr"``: ``mean(qbar + min(w, lambda_) e)``;
+    - ``"dr"``: ``mean(qbar + min(w, threshold) e)``;
     - ``"sndr"``: ``mean(qbar) + mean(w e) / mean(w)``;
-    - ``"switch-dr"``: ``mean(qbar + w 1{w <= lambda_} e)``;
-    - ``"dr-os"``: ``mean(qbar + lambda_ w / (w^2 + lambda_) e)`` (the
+    - ``"switch-dr"``: ``mean(qbar + w 1{w <= threshold} e)``;
+    - ``"dr-os"``: ``mean(qbar + threshold w / (w^2 + threshold) e)`` (the
       optimistic shrinkage of Su et al. 2020; plain DR when
-      ``lambda_=inf``).
+      ``threshold=inf``).
 
     These are the formulas of Open Bandit Pipeline 0.5.7, to which they agree
     to 1e-10 on the same inputs (see ``benchmarks/bench_policy.py``). Means
@@ -141,7 +141,7 @@ class PolicyValueEstimator(BaseEstimator):
         Model of the logging policy, used when ``logging_proba`` is None:
         a probabilistic classifier of the action (``LogisticRegression()``
         when None) or a :class:`BalancingPropensity`.
-    lambda_ : float, default=inf
+    threshold : float, default=inf
         Clipping threshold of the importance weight (``"ipw"``, ``"dr"``),
         switching threshold (``"switch-dr"``) or shrinkage (``"dr-os"``);
         ignored by the others.
@@ -234,7 +234,7 @@ class PolicyValueEstimator(BaseEstimator):
         "method": [StrOptions(set(METHODS))],
         "reward_model": [HasMethods(["fit"]), None],
         "propensity_model": [HasMethods(["fit"]), None],
-        "lambda_": [Real],
+        "threshold": [Real],
         "cv": ["cv_object", None],
         "random_state": ["random_state"],
     }
@@ -245,14 +245,14 @@ class PolicyValueEstimator(BaseEstimator):
         *,
         reward_model=None,
         propensity_model=None,
-        lambda_=np.inf,
+        threshold=np.inf,
         cv=5,
         random_state=None,
     ):
         self.method = method
         self.reward_model = reward_model
         self.propensity_model = propensity_model
-        self.lambda_ = lambda_
+        self.threshold = threshold
         self.cv = cv
         self.random_state = random_state
 
@@ -295,8 +295,8 @@ class PolicyValueEstimator(BaseEstimator):
         """
         self._validate_params()
         owner = type(self).__name__
-        if not self.lambda_ >= 0:  # also rejects NaN
-            raise ValueError(f"lambda_ must be >= 0 (or inf); got {self.lambda_}.")
+        if not self.threshold >= 0:  # also rejects NaN
+            raise ValueError(f"threshold must be >= 0 (or inf); got {self.threshold}.")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         n = X.shape[0]
@@ -335,7 +335,7 @@ class PolicyValueEstimator(BaseEstimator):
         self.logging_proba_ = p
         self.estimated_rewards_ = q
         self.value_, psi, self.weights_ = policy_value(
-            method, y, codes, pi, p, q, float(self.lambda_), s
+            method, y, codes, pi, p, q, float(self.threshold), s
         )
         self.stderr_ = float(np.sqrt(np.dot(s, psi**2)) / s.sum())
         self.importance_weights_ = None if p is None else pi[np.arange(n), codes] / p
@@ -363,7 +363,7 @@ class PolicyValueEstimator(BaseEstimator):
                 f"{s.sum():.0f} rows (ratio {self.ess_ratio_:.4f} < "
                 f"{ESS_WARNING_THRESHOLD} / {n_actions} actions). The evaluation policy puts its mass "
                 "where the logging policy rarely acted; prefer a doubly robust "
-                "method, clip (lambda_), or collect more overlapping data.",
+                "method, clip (threshold), or collect more overlapping data.",
                 WeightDegeneracyWarning,
                 stacklevel=3,
             )
