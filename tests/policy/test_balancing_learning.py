@@ -68,7 +68,8 @@ def test_balancing_as_propensity_model(d, bp):
         d.X, d.reward, action=d.action, target_proba=d.target_proba
     )
     w = d.target_proba[np.arange(len(d.X)), d.action] / bp.propensities_
-    assert_allclose(est.value_, np.sum(w * d.reward) / np.sum(w))
+    # the solver reruns: equal up to its tolerance
+    assert_allclose(est.value_, np.sum(w * d.reward) / np.sum(w), rtol=1e-4)
 
 
 # ------------------------------------------------------------- learning
