@@ -213,11 +213,6 @@ def _fit(model, X, y, s):
     return model.fit(X, y, sample_weight=s)
 
 
-def reward_design(X, codes, n_actions):
-    """Context and one-hot action side by side (Open Bandit Pipeline's design)."""
-    return np.hstack([X, np.eye(n_actions)[codes]])
-
-
 def _predict_reward(model, Z):
     if is_classifier(model):
         proba = model.predict_proba(Z)
@@ -232,16 +227,28 @@ def _predict_reward(model, Z):
 
 def fit_reward_model(model, X, y, codes, n_actions, s, fold_pairs):
     """Cross-fitted ``q(x_i, a)`` for every row and action, and the models."""
-    n = X.shape[0]
+    n, d = X.shape
     q = np.empty((n, n_actions))
-    Z = reward_design(X, codes, n_actions)
+    Z = np.zeros((n, d + n_actions))
+    Z[:, :d] = X
+    Z[np.arange(n), d + codes] = 1.0
     models = []
     for train, test in fold_pairs:
-        m = _fit(clone(model), Z[train], y[train], None if s is None else s[train])
+        everything = np.arange(n)
+        in_sample = np.array_equal(train, everything) and np.array_equal(test, everything)
+        Zt = Z if in_sample else Z[train]
+        yt, st = (y, s) if in_sample else (y[train], None if s is None else s[train])
+        m = _fit(clone(model), Zt, yt, st)
         models.append(m)
+        Zk = np.zeros((test.shape[0], d + n_actions))
+        Zk[:, :d] = X if in_sample else X[test]
         for k in range(n_actions):
-            Zk = reward_design(X[test], np.full(test.shape[0], k), n_actions)
-            q[test, k] = _predict_reward(m, Zk)
+            Zk[:, d:] = 0.0
+            Zk[:, d + k] = 1.0
+            if in_sample:
+                q[:, k] = _predict_reward(m, Zk)
+            else:
+                q[test, k] = _predict_reward(m, Zk)
     return q, models
 
 
