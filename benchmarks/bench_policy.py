@@ -97,8 +97,11 @@ def _obp_value(est, d, q, pos=None):
             action_dist=d["action_dist"], estimated_rewards_by_reg_model=q, position=pos
         )
     kw = dict(
-        reward=d["reward"], action=d["action"], pscore=d["pscore"],
-        action_dist=d["action_dist"], position=pos,
+        reward=d["reward"],
+        action=d["action"],
+        pscore=d["pscore"],
+        action_dist=d["action_dist"],
+        position=pos,
     )
     if isinstance(est, DoublyRobust):
         kw["estimated_rewards_by_reg_model"] = q
@@ -114,10 +117,14 @@ def exactness(n=5000):
         "pscore": d.logging_proba,
         "action_dist": d.target_proba[:, :, None],
     }
-    threshold = float(np.quantile(d.target_proba[np.arange(n), d.action] / d.logging_proba, 0.9))
+    threshold = float(
+        np.quantile(d.target_proba[np.arange(n), d.action] / d.logging_proba, 0.9)
+    )
     rows = []
     for method, est in obp_estimators(threshold).items():
-        ours_kw = dict(action=d.action, target_proba=d.target_proba, logging_proba=d.logging_proba)
+        ours_kw = dict(
+            action=d.action, target_proba=d.target_proba, logging_proba=d.logging_proba
+        )
         thr = threshold if method in ("switch-dr", "dr-os") else np.inf
         # (a) the same estimated rewards
         ours = PolicyValueEstimator(method, cv=3, random_state=0, threshold=thr).fit(
@@ -131,11 +138,16 @@ def exactness(n=5000):
         for folds in (1, 3):
             reg = RegressionModel(n_actions=K, base_model=LinearRegression())
             q_obp = reg.fit_predict(
-                context=d.X, action=d.action, reward=d.reward, n_folds=folds,
+                context=d.X,
+                action=d.action,
+                reward=d.reward,
+                n_folds=folds,
                 random_state=12345,
             )
             cv = None if folds == 1 else KFold(3, shuffle=True, random_state=12345)
-            ours_b = PolicyValueEstimator(method, cv=cv, threshold=thr).fit(d.X, d.reward, **ours_kw)
+            ours_b = PolicyValueEstimator(method, cv=cv, threshold=thr).fit(
+                d.X, d.reward, **ours_kw
+            )
             diffs_b.append(abs(ours_b.value_ - _obp_value(est, inputs, q_obp)))
         rows.append(
             {
@@ -182,8 +194,11 @@ def real_data(n_boot=50):
             n_actions=K, len_list=3, base_model=LogisticRegression(max_iter=1000)
         )
         q_obp = reg.fit_predict(
-            context=Xu[idx], action=d["action"], reward=d["reward"],
-            position=pos[idx], n_folds=1,
+            context=Xu[idx],
+            action=d["action"],
+            reward=d["reward"],
+            position=pos[idx],
+            n_folds=1,
         )
         for method, est in obp_estimators(np.inf).items():
             if method in ("switch-dr", "dr-os"):
@@ -194,8 +209,11 @@ def real_data(n_boot=50):
             est = PolicyValueEstimator(
                 method, cv=None, reward_model=LogisticRegression(max_iter=1000)
             ).fit(
-                Xs[idx], d["reward"], action=d["action"],
-                target_proba=rnd.target_proba[idx], logging_proba=d["pscore"],
+                Xs[idx],
+                d["reward"],
+                action=d["action"],
+                target_proba=rnd.target_proba[idx],
+                logging_proba=d["pscore"],
             )
             records.setdefault(("skreweight", method), []).append(
                 abs(est.value_ - truth) / truth
@@ -228,7 +246,10 @@ def coverage(n_rep=1000, n=1000):
         d = make_bandit_feedback(n, random_state=10_000 + seed)
         for m in hits:
             est = PolicyValueEstimator(m, cv=2, random_state=seed).fit(
-                d.X, d.reward, action=d.action, target_proba=d.target_proba,
+                d.X,
+                d.reward,
+                action=d.action,
+                target_proba=d.target_proba,
                 logging_proba=d.logging_proba,
             )
             lo, hi = est.conf_int(0.05)
@@ -270,12 +291,15 @@ def balancing(n_rep=30):
             sq.setdefault(("ips", name), []).append((ips - ideal) ** 2)
             sq.setdefault(("dr", name), []).append((dr - ideal) ** 2)
         for method in ("naive", "ips", "dr"):
-            for name, model in (("logistic", None), ("balancing", BalancingPropensity())):
+            for name, model in (
+                ("logistic", None),
+                ("balancing", BalancingPropensity()),
+            ):
                 if method == "naive" and name == "balancing":
                     continue
-                reg = DebiasedRatingRegressor(method=method, propensity_model=model).fit(
-                    r.X[o], r.y[o], X_target=r.X[~o]
-                )
+                reg = DebiasedRatingRegressor(
+                    method=method, propensity_model=model
+                ).fit(r.X[o], r.y[o], X_target=r.X[~o])
                 fits.setdefault((method, name), []).append(
                     float(np.mean((reg.predict(r.X) - r.y) ** 2))
                 )
@@ -319,29 +343,47 @@ def speed(n=20_000):
     d = make_bandit_feedback(n, random_state=0)
     K = d.target_proba.shape[1]
     inputs = {
-        "reward": d.reward, "action": d.action, "pscore": d.logging_proba,
+        "reward": d.reward,
+        "action": d.action,
+        "pscore": d.logging_proba,
         "action_dist": d.target_proba[:, :, None],
     }
 
     def obp_dr():
         reg = RegressionModel(n_actions=K, base_model=LinearRegression())
         q = reg.fit_predict(context=d.X, action=d.action, reward=d.reward, n_folds=1)
-        return DoublyRobust().estimate_policy_value(estimated_rewards_by_reg_model=q, **inputs)
+        return DoublyRobust().estimate_policy_value(
+            estimated_rewards_by_reg_model=q, **inputs
+        )
 
     def ours_dr():
-        return PolicyValueEstimator("dr", cv=None).fit(
-            d.X, d.reward, action=d.action, target_proba=d.target_proba,
-            logging_proba=d.logging_proba,
-        ).value_
+        return (
+            PolicyValueEstimator("dr", cv=None)
+            .fit(
+                d.X,
+                d.reward,
+                action=d.action,
+                target_proba=d.target_proba,
+                logging_proba=d.logging_proba,
+            )
+            .value_
+        )
 
     def obp_ipw():
         return InverseProbabilityWeighting().estimate_policy_value(**inputs)
 
     def ours_ipw():
-        return PolicyValueEstimator("ipw").fit(
-            d.X, d.reward, action=d.action, target_proba=d.target_proba,
-            logging_proba=d.logging_proba,
-        ).value_
+        return (
+            PolicyValueEstimator("ipw")
+            .fit(
+                d.X,
+                d.reward,
+                action=d.action,
+                target_proba=d.target_proba,
+                logging_proba=d.logging_proba,
+            )
+            .value_
+        )
 
     def obp_ci():
         return InverseProbabilityWeighting().estimate_interval(
@@ -349,19 +391,34 @@ def speed(n=20_000):
         )
 
     def ours_ci():
-        return PolicyValueEstimator("ipw").fit(
-            d.X, d.reward, action=d.action, target_proba=d.target_proba,
-            logging_proba=d.logging_proba,
-        ).conf_int(0.05)
+        return (
+            PolicyValueEstimator("ipw")
+            .fit(
+                d.X,
+                d.reward,
+                action=d.action,
+                target_proba=d.target_proba,
+                logging_proba=d.logging_proba,
+            )
+            .conf_int(0.05)
+        )
 
     rows = []
-    for task, a, b in (("dr_fit", ours_dr, obp_dr), ("ipw_value", ours_ipw, obp_ipw),
-                       ("ipw_interval", ours_ci, obp_ci)):
+    for task, a, b in (
+        ("dr_fit", ours_dr, obp_dr),
+        ("ipw_value", ours_ipw, obp_ipw),
+        ("ipw_interval", ours_ci, obp_ci),
+    ):
         ta, tb = _time(a), _time(b)
         rows.append(
             {
-                "part": "speed", "task": task, "n": n, "skreweight_s": ta, "obp_s": tb,
-                "ratio_skreweight_over_obp": ta / tb, "load1": os.getloadavg()[0],
+                "part": "speed",
+                "task": task,
+                "n": n,
+                "skreweight_s": ta,
+                "obp_s": tb,
+                "ratio_skreweight_over_obp": ta / tb,
+                "load1": os.getloadavg()[0],
             }
         )
     return rows
@@ -370,7 +427,9 @@ def speed(n=20_000):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--parts", default="exactness,real_data,coverage,balancing,speed")
+    parser.add_argument(
+        "--parts", default="exactness,real_data,coverage,balancing,speed"
+    )
     args = parser.parse_args()
     q = args.quick
     versions = {
@@ -394,8 +453,14 @@ def main():
             for row in parts[name]():
                 row["versions"] = versions
                 fh.write(json.dumps(row) + "\n")
-                print({k: (round(v, 12) if isinstance(v, float) else v)
-                       for k, v in row.items() if k != "versions"}, flush=True)
+                print(
+                    {
+                        k: (round(v, 12) if isinstance(v, float) else v)
+                        for k, v in row.items()
+                        if k != "versions"
+                    },
+                    flush=True,
+                )
             print(f"# {name}: {time.perf_counter() - t:.1f} s", flush=True)
     print(versions)
 

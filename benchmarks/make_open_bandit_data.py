@@ -8,7 +8,6 @@ samples of the Open Bandit Dataset, CC BY 4.0):
 
 from pathlib import Path
 
-import numpy as np
 import obp
 import pandas as pd
 from obp.policy import BernoulliTS
@@ -41,12 +40,17 @@ def main():
     table = pd.concat([f for f, _ in frames], ignore_index=True)
     table.to_csv(OUT / "open_bandit_men.csv.gz", index=False, compression="gzip")
     bts = BernoulliTS(
-        n_actions=34, len_list=3, is_zozotown_prior=True, campaign="men",
+        n_actions=34,
+        len_list=3,
+        is_zozotown_prior=True,
+        campaign="men",
         random_state=12345,
     )
     dist = bts.compute_batch_action_dist(n_rounds=1, n_sim=1_000_000)[0]
     pd.DataFrame(dist, columns=["position_0", "position_1", "position_2"]).to_csv(
-        OUT / "open_bandit_men_bts_policy.csv.gz", index=False, compression="gzip",
+        OUT / "open_bandit_men_bts_policy.csv.gz",
+        index=False,
+        compression="gzip",
         float_format="%.8g",
     )
     print(table.shape, dist.sum(axis=0), obp.__version__)

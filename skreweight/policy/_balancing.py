@@ -166,7 +166,9 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         self._validate_params()
         s = sample_weight
         k = self.actions_.shape[0]
-        self.action_share_ = np.array([s[action == j].sum() for j in range(k)]) / s.sum()
+        self.action_share_ = (
+            np.array([s[action == j].sum() for j in range(k)]) / s.sum()
+        )
         w = np.ones(X.shape[0])
         self.ipm_ = np.zeros(k)
         only = getattr(self, "_balance_only", None)  # set by DebiasedRatingRegressor

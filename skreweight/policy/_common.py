@@ -67,9 +67,7 @@ def code_actions(a, n_columns, owner, labels=None):
                 f"among the policy's actions {labels[:10].tolist()}."
             )
         return codes, labels
-    if a.dtype.kind in "iub" or (
-        a.dtype.kind == "f" and np.all(a == np.round(a))
-    ):
+    if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(a == np.round(a))):
         ai = a.astype(np.int64)
         if ai.min() >= 0 and ai.max() < n_columns:
             return ai, np.arange(n_columns)
@@ -196,7 +194,10 @@ def folds(cv, n, y_strata, random_state, stratify):
         else:
             cv = KFold(cv, shuffle=True, random_state=seed)
     cv = check_cv(cv)
-    out = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(np.zeros((n, 1)), y_strata)]
+    out = [
+        (np.asarray(tr), np.asarray(te))
+        for tr, te in cv.split(np.zeros((n, 1)), y_strata)
+    ]
     covered = np.zeros(n, dtype=int)
     for _, te in out:
         covered[te] += 1
@@ -235,7 +236,9 @@ def fit_reward_model(model, X, y, codes, n_actions, s, fold_pairs):
     models = []
     for train, test in fold_pairs:
         everything = np.arange(n)
-        in_sample = np.array_equal(train, everything) and np.array_equal(test, everything)
+        in_sample = np.array_equal(train, everything) and np.array_equal(
+            test, everything
+        )
         Zt = Z if in_sample else Z[train]
         yt, st = (y, s) if in_sample else (y[train], None if s is None else s[train])
         m = _fit(clone(model), Zt, yt, st)

@@ -24,7 +24,7 @@ __all__ = ["OffPolicyClassifier"]
 
 
 def _pseudo_rewards(method, y, codes, k, p, q):
-    """``Gamma[i, a]``: IPS or DR estimate of the reward of action ``a`` at row ``i``."""
+    """``G[i, a]``: IPS or DR estimate of the reward of action ``a`` at row ``i``."""
     n = y.shape[0]
     rows = np.arange(n)
     if method == "ips":
@@ -180,7 +180,9 @@ class OffPolicyClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(a)
         self.classes_, codes = np.unique(a, return_inverse=True)
         k = self.classes_.shape[0]
-        s_user = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        s_user = (
+            None if sample_weight is None else check_sample_weight(sample_weight, X)
+        )
         s = np.ones(n) if s_user is None else s_user
         if logging_proba is not None:
             p = check_logging_proba(logging_proba, codes, owner)
@@ -195,7 +197,9 @@ class OffPolicyClassifier(ClassifierMixin, BaseEstimator):
         warn_small_propensity(p, owner)
         q = None
         if self.method == "dr":
-            model = LinearRegression() if self.reward_model is None else self.reward_model
+            model = (
+                LinearRegression() if self.reward_model is None else self.reward_model
+            )
             pairs = folds(self.cv, n, codes, self.random_state, stratify=False)
             q, _ = fit_reward_model(model, X, y, codes, k, s_user, pairs)
         self.logging_proba_ = p

@@ -180,7 +180,9 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
         observed = np.r_[np.ones(n, dtype=int), np.zeros(m, dtype=int)]
         sz = np.r_[s, np.ones(m)]
         model = (
-            LogisticRegression() if self.propensity_model is None else self.propensity_model
+            LogisticRegression()
+            if self.propensity_model is None
+            else self.propensity_model
         )
         if is_weighter(model):
             balancer = clone(model)

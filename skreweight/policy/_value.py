@@ -306,7 +306,9 @@ class PolicyValueEstimator(BaseEstimator):
         else:
             pi = check_target_proba(target_proba, n, owner)
             codes, labels = code_actions(a, pi.shape[1], owner)
-        s_user = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        s_user = (
+            None if sample_weight is None else check_sample_weight(sample_weight, X)
+        )
         s = np.ones(n) if s_user is None else s_user
         self.actions_ = labels
         k = pi.shape[1]
@@ -329,9 +331,13 @@ class PolicyValueEstimator(BaseEstimator):
             warn_small_propensity(p, owner)
         q, self.reward_models_ = None, []
         if method in _NEEDS_REWARD:
-            model = LinearRegression() if self.reward_model is None else self.reward_model
+            model = (
+                LinearRegression() if self.reward_model is None else self.reward_model
+            )
             pairs = folds(self.cv, n, codes, self.random_state, stratify=False)
-            q, self.reward_models_ = fit_reward_model(model, X, y, codes, k, s_user, pairs)
+            q, self.reward_models_ = fit_reward_model(
+                model, X, y, codes, k, s_user, pairs
+            )
         self.logging_proba_ = p
         self.estimated_rewards_ = q
         self.value_, psi, self.weights_ = policy_value(
@@ -361,9 +367,10 @@ class PolicyValueEstimator(BaseEstimator):
                 f"{type(self).__name__}: the importance weights are degenerate: "
                 f"effective sample size {self.effective_sample_size_:.1f} of "
                 f"{s.sum():.0f} rows (ratio {self.ess_ratio_:.4f} < "
-                f"{ESS_WARNING_THRESHOLD} / {n_actions} actions). The evaluation policy puts its mass "
-                "where the logging policy rarely acted; prefer a doubly robust "
-                "method, clip (threshold), or collect more overlapping data.",
+                f"{ESS_WARNING_THRESHOLD} / {n_actions} actions). The evaluation "
+                "policy puts its mass where the logging policy rarely acted; "
+                "prefer a doubly robust method, clip (threshold), or collect "
+                "more overlapping data.",
                 WeightDegeneracyWarning,
                 stacklevel=3,
             )

@@ -415,15 +415,30 @@ def _policy_shim(name, **params):
         cls = getattr(policy, name)
         if name == "PolicyValueEstimator":
 
-            def fit(self, X, y, *, action=None, target_proba=None, logging_proba=None,
-                    sample_weight=None):
+            def fit(
+                self,
+                X,
+                y,
+                *,
+                action=None,
+                target_proba=None,
+                logging_proba=None,
+                sample_weight=None,
+            ):
                 if action is None:
                     action = _policy_dummy_action(X)
                     n = _num_samples(action)
                     target_proba = np.full((n, 2), 0.5)
                     logging_proba = np.full(n, 0.5)
-                return cls.fit(self, X, y, action=action, target_proba=target_proba,
-                               logging_proba=logging_proba, sample_weight=sample_weight)
+                return cls.fit(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    target_proba=target_proba,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
 
             attrs = {"fit": fit}
         elif name == "BalancingPropensity":
@@ -444,15 +459,28 @@ def _policy_shim(name, **params):
             def fit(self, X, y, *, action=None, logging_proba=None, sample_weight=None):
                 if action is None and y is not None:
                     action, y, logging_proba = _context(y)
-                return cls.fit(self, X, y, action=action, logging_proba=logging_proba,
-                               sample_weight=sample_weight)
+                return cls.fit(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
 
-            def score(self, X, y, *, action=None, logging_proba=None,
-                      sample_weight=None):
+            def score(
+                self, X, y, *, action=None, logging_proba=None, sample_weight=None
+            ):
                 if action is None:
                     action, y, logging_proba = _context(y)
-                return cls.score(self, X, y, action=action, logging_proba=logging_proba,
-                                 sample_weight=sample_weight)
+                return cls.score(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
 
             attrs = {"fit": fit, "score": score}
         else:  # DebiasedRatingRegressor: the target pairs are the rows themselves
@@ -460,7 +488,9 @@ def _policy_shim(name, **params):
             def fit(self, X, y, *, X_target=None, sample_weight=None):
                 if X_target is None:
                     X_target = (X,)  # the tuple form: X may be a list of rows
-                return cls.fit(self, X, y, X_target=X_target, sample_weight=sample_weight)
+                return cls.fit(
+                    self, X, y, X_target=X_target, sample_weight=sample_weight
+                )
 
             attrs = {"fit": fit}
         for method, func in attrs.items():

@@ -3,7 +3,11 @@
 import numpy as np
 from numpy.testing import assert_allclose
 
-from skreweight.datasets import load_open_bandit, make_bandit_feedback, make_mnar_ratings
+from skreweight.datasets import (
+    load_open_bandit,
+    make_bandit_feedback,
+    make_mnar_ratings,
+)
 
 
 def test_bandit_feedback_truth():
@@ -15,7 +19,9 @@ def test_bandit_feedback_truth():
     v = np.sum(d.target_proba * d.expected_reward, axis=1)
     assert abs(v.mean() - d.target_value) < 4 * v.std() / np.sqrt(50_000)
     # the actions follow the logging policy
-    assert_allclose(np.bincount(d.action) / 50_000, d.logging_policy.mean(axis=0), atol=0.01)
+    assert_allclose(
+        np.bincount(d.action) / 50_000, d.logging_policy.mean(axis=0), atol=0.01
+    )
     # the environment does not depend on random_state
     assert make_bandit_feedback(10, random_state=1).target_value == d.target_value
 

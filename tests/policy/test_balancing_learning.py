@@ -1,4 +1,4 @@
-"""BalancingPropensity, OffPolicyClassifier, PolicyValueScorer, DebiasedRatingRegressor."""
+"""Balancing propensities, policy learning and its scorer, debiased ratings."""
 
 import numpy as np
 import pytest
@@ -137,10 +137,12 @@ def test_scorer_matches_estimator(d):
         d.X, d.reward, action=d.action, target_proba=pi, logging_proba=d.logging_proba
     )
     assert_allclose(v, est.value_)
-    assert_allclose(pol.score(d.X, d.reward, action=d.action,
-                              logging_proba=d.logging_proba),
-                    PolicyValueScorer("snipw")(pol, d.X, d.reward, action=d.action,
-                                               logging_proba=d.logging_proba))
+    assert_allclose(
+        pol.score(d.X, d.reward, action=d.action, logging_proba=d.logging_proba),
+        PolicyValueScorer("snipw")(
+            pol, d.X, d.reward, action=d.action, logging_proba=d.logging_proba
+        ),
+    )
 
 
 def test_scorer_requires_action(d):
@@ -189,7 +191,9 @@ def test_debiasing_with_balancing_propensity_lowers_error():
 
     errors = {}
     for method in ("naive", "ips", "dr"):
-        reg = DebiasedRatingRegressor(method=method, propensity_model=BalancingPropensity())
+        reg = DebiasedRatingRegressor(
+            method=method, propensity_model=BalancingPropensity()
+        )
         reg.fit(r.X[o], r.y[o], X_target=r.X[~o])
         errors[method] = np.mean((reg.predict(r.X) - r.y) ** 2)
     assert errors["ips"] < errors["naive"]
@@ -206,7 +210,9 @@ def test_rating_requires_X_target(r):
 
 def test_dummy_reward_model_dr_equals_ips_terms(d):
     pol = OffPolicyClassifier(
-        method="dr", cv=None, reward_model=DummyRegressor(strategy="constant", constant=0.0)
+        method="dr",
+        cv=None,
+        reward_model=DummyRegressor(strategy="constant", constant=0.0),
     ).fit(d.X, d.reward, action=d.action, logging_proba=d.logging_proba)
     ips = OffPolicyClassifier(method="ips").fit(
         d.X, d.reward, action=d.action, logging_proba=d.logging_proba

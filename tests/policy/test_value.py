@@ -100,7 +100,9 @@ def test_unbiased_ipw_and_dr_with_misspecified_reward_model():
         d = make_bandit_feedback(500, n_actions=3, random_state=seed)
         for m in values:
             values[m].append(
-                _fit(d, m, reward_model=DummyRegressor(strategy="constant", constant=0.2)).value_
+                _fit(
+                    d, m, reward_model=DummyRegressor(strategy="constant", constant=0.2)
+                ).value_
             )
     truth = make_bandit_feedback(1, n_actions=3).target_value
     for m, v in values.items():
@@ -117,7 +119,10 @@ def test_coverage(method):
     for seed in range(200):
         d = make_bandit_feedback(1000, random_state=1000 + seed)
         est = PolicyValueEstimator(method, cv=2, random_state=seed).fit(
-            d.X, d.reward, action=d.action, target_proba=d.target_proba,
+            d.X,
+            d.reward,
+            action=d.action,
+            target_proba=d.target_proba,
             logging_proba=d.logging_proba,
         )
         low, high = est.conf_int(0.05)
@@ -158,15 +163,20 @@ def test_integer_sample_weight_is_repetition(d):
     for m in METHODS:
         a = _fit(d, m, fit={"sample_weight": sw})
         b = PolicyValueEstimator(m, cv=None).fit(
-            d.X[rep], d.reward[rep], action=d.action[rep],
-            target_proba=d.target_proba[rep], logging_proba=d.logging_proba[rep],
+            d.X[rep],
+            d.reward[rep],
+            action=d.action[rep],
+            target_proba=d.target_proba[rep],
+            logging_proba=d.logging_proba[rep],
         )
         assert_allclose(a.value_, b.value_, rtol=1e-6, err_msg=m)
         assert_allclose(a.stderr_, b.stderr_, rtol=1e-6, err_msg=m)
 
 
 def test_inputs_not_mutated(d):
-    copies = [x.copy() for x in (d.X, d.reward, d.action, d.target_proba, d.logging_proba)]
+    copies = [
+        x.copy() for x in (d.X, d.reward, d.action, d.target_proba, d.logging_proba)
+    ]
     _fit(d, "sndr")
     for x, c in zip((d.X, d.reward, d.action, d.target_proba, d.logging_proba), copies):
         assert_allclose(x, c)
@@ -236,7 +246,10 @@ def test_degenerate_weights_warn():
     pi = np.eye(5)[np.argmin(d.logging_policy, axis=1)]
     with pytest.warns(WeightDegeneracyWarning, match="effective sample size"):
         PolicyValueEstimator("ipw").fit(
-            d.X, d.reward, action=d.action, target_proba=pi,
+            d.X,
+            d.reward,
+            action=d.action,
+            target_proba=pi,
             logging_proba=d.logging_proba,
         )
 
