@@ -32,7 +32,7 @@ Five parts, all seeded:
    A fixed rating model (ridge on the observed pairs) is evaluated: its
    full-information mean squared error over all pairs is known; the IPS and
    DR estimates of it use the logistic or the balancing propensities (and the
-   true ones, for reference). MSE of the estimates over 20 seeds; and the
+   true ones, for reference). MSE of the estimates over 50 seeds; and the
    all-pairs error of DebiasedRatingRegressor fits.
 5. Speed. Fit time of DR with a linear reward model on 20,000 logged rows,
    skreweight (cv=None) vs obp (RegressionModel n_folds=1 + estimator), median
@@ -443,16 +443,28 @@ def main():
         "exactness": lambda: exactness(),
         "real_data": lambda: real_data(20 if q else 50),
         "coverage": lambda: coverage(100 if q else 1000),
-        "balancing": lambda: balancing(5 if q else 20),
+        "balancing": lambda: balancing(5 if q else 50),
         "speed": lambda: speed(),
     }
     out_path = os.path.join(os.path.dirname(__file__), "results_policy.jsonl")
+    run = args.parts.split(",")
+    kept = []  # the records of the parts not rerun are kept
+    if os.path.exists(out_path):
+        with open(out_path) as fh:
+            kept = [
+                line
+                for line in fh
+                if json.loads(line)["part"].split("_")[0]
+                not in {p.split("_")[0] for p in run}
+            ]
     with open(out_path, "w") as fh:
-        for name in args.parts.split(","):
+        fh.writelines(kept)
+        for name in run:
             t = time.perf_counter()
             for row in parts[name]():
                 row["versions"] = versions
-                fh.write(json.dumps(row) + "\n")
+                row["load1"] = row.get("load1", os.getloadavg()[0])
+                fh.write(json.dumps(row, default=float) + "\n")
                 print(
                     {
                         k: (round(v, 12) if isinstance(v, float) else v)
