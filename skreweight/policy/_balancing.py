@@ -3,6 +3,7 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import logging
 import warnings
 from numbers import Integral, Real
 
@@ -15,6 +16,8 @@ from ..utils._sklearn_compat import Interval, StrOptions
 from ._common import check_action, missing_action
 
 __all__ = ["BalancingPropensity"]
+
+logger = logging.getLogger(__name__)
 
 
 class BalancingPropensity(WeighterMixin, BaseEstimator):
@@ -60,6 +63,9 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         Relative tolerance of the solver.
     random_state : int, RandomState instance or None, default=None
         Seeds the random features or directions.
+    verbose : int, default=0
+        Log each action's solve (``logging``, logger ``skreweight``) and the
+        solver's progress when positive.
 
     Attributes
     ----------
@@ -124,6 +130,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -136,6 +143,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         max_iter=2000,
         tol=1e-4,
         random_state=None,
+        verbose=0,
     ):
         self.discriminator = discriminator
         self.bandwidth = bandwidth
@@ -144,6 +152,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.verbose = verbose
 
     def _validate_context(self, X, context, fitting):
         if context.get("action") is None:
@@ -188,12 +197,21 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
                 max_iter=self.max_iter,
                 tol=self.tol,
                 random_state=self.random_state,
+                verbose=max(0, self.verbose - 1),
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", WeightDegeneracyWarning)
                 ipm.fit(Xa, treatment=t, sample_weight=np.r_[s[arm], s])
             w[arm] = ipm.weights_[: arm.shape[0]]
             self.ipm_[j] = float(np.ravel(ipm.ipm_)[0])
+            if self.verbose:
+                logger.info(
+                    "BalancingPropensity: action %d of %d (%d rows), IPM %.3g",
+                    j + 1,
+                    k,
+                    arm.shape[0],
+                    self.ipm_[j],
+                )
         return w
 
     def fit(self, X, y=None, *, action=None, sample_weight=None):
