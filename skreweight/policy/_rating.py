@@ -3,13 +3,15 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
-from ..utils._sklearn_compat import HasMethods, StrOptions
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_X_target
 from ._common import fit_propensity, folds, warn_small_propensity
 
@@ -113,7 +115,7 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
         "method": [StrOptions({"naive", "ips", "dr"})],
         "propensity_model": [HasMethods(["fit"]), None],
         "imputation_model": [HasMethods(["fit", "predict"]), None],
-        "clip": [float],
+        "clip": [Interval(Real, 0, 1, closed="both")],
         "cv": ["cv_object", None],
         "random_state": ["random_state"],
     }
