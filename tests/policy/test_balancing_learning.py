@@ -218,3 +218,18 @@ def test_dummy_reward_model_dr_equals_ips_terms(d):
         d.X, d.reward, action=d.action, logging_proba=d.logging_proba
     )
     assert_allclose(pol.pseudo_rewards_, ips.pseudo_rewards_)
+
+
+def test_policy_with_string_actions(d):
+    labels = np.array(["shoes", "hat", "bag"])
+    pol = OffPolicyClassifier(method="ips").fit(
+        d.X, d.reward, action=labels[d.action], logging_proba=d.logging_proba
+    )
+    assert set(pol.classes_) == set(labels)
+    assert set(pol.predict(d.X)) <= set(labels)
+    ref = OffPolicyClassifier(method="ips").fit(
+        d.X, d.reward, action=d.action, logging_proba=d.logging_proba
+    )
+    # the same policy, up to the labels (classes_ are sorted: bag, hat, shoes)
+    code = {"bag": 2, "hat": 1, "shoes": 0}
+    assert np.mean([code[p] for p in pol.predict(d.X)] == ref.predict(d.X)) > 0.95

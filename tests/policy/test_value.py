@@ -276,3 +276,21 @@ def test_metadata_routing_in_cross_validate(d):
         with warnings.catch_warnings():
             warnings.simplefilter("error", WeightDegeneracyWarning)
             _fit(d, "dr")
+
+
+def test_pipeline_routes_the_context(d):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(StandardScaler(), PolicyValueEstimator("ipw", cv=None))
+        pipe.fit(
+            d.X,
+            d.reward,
+            action=d.action,
+            target_proba=d.target_proba,
+            logging_proba=d.logging_proba,
+        )
+    # IPW does not depend on the features: the routed context gives the same value
+    assert_allclose(pipe[-1].value_, _fit(d, "ipw").value_)
+    assert pipe[-1].n_features_in_ == d.X.shape[1]
