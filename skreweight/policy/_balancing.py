@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 
 from ..base import WeighterMixin
@@ -18,6 +19,17 @@ from ._common import check_action, missing_action
 __all__ = ["BalancingPropensity"]
 
 logger = logging.getLogger(__name__)
+
+
+def _balance_action(ipm, X, s, arm):
+    """Weights of the rows ``arm`` (one action) balanced against all rows."""
+    # the rows of the action (t=0) reweighted to the whole log (t=1)
+    Xa = np.vstack([X[arm], X])
+    t = np.r_[np.zeros(arm.shape[0]), np.ones(X.shape[0])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WeightDegeneracyWarning)
+        ipm.fit(Xa, treatment=t, sample_weight=np.r_[s[arm], s])
+    return ipm.weights_[: arm.shape[0]], float(np.ravel(ipm.ipm_)[0])
 
 
 class BalancingPropensity(WeighterMixin, BaseEstimator):
@@ -63,6 +75,9 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         Relative tolerance of the solver.
     random_state : int, RandomState instance or None, default=None
         Seeds the random features or directions.
+    n_jobs : int, default=None
+        Actions solved in parallel (joblib semantics; use
+        ``joblib.parallel_backend("dask")`` to scale out).
     verbose : int, default=0
         Log each action's solve (``logging``, logger ``skreweight``) and the
         solver's progress when positive.
@@ -130,6 +145,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
@@ -143,6 +159,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         max_iter=2000,
         tol=1e-4,
         random_state=None,
+        n_jobs=None,
         verbose=0,
     ):
         self.discriminator = discriminator
@@ -152,6 +169,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _validate_context(self, X, context, fitting):
@@ -178,39 +196,40 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         self.action_share_ = (
             np.array([s[action == j].sum() for j in range(k)]) / s.sum()
         )
+        only = getattr(self, "_balance_only", None)  # set by DebiasedRatingRegressor
+        arms = [
+            (j, np.flatnonzero((action == j) & (s > 0)))
+            for j in range(k)
+            if only is None or j in only
+        ]
+        arms = [(j, arm) for j, arm in arms if arm.shape[0] > 0]
+        params = dict(
+            estimand="ATT",
+            discriminator=self.discriminator,
+            bandwidth=self.bandwidth,
+            alpha=self.alpha,
+            n_components=self.n_components,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.random_state,
+            verbose=max(0, self.verbose - 1),
+        )
+        parallel = Parallel(n_jobs=self.n_jobs, verbose=max(0, self.verbose - 1))
+        results = parallel(
+            delayed(_balance_action)(IPMBalancing(**params), X, s, arm)
+            for _, arm in arms
+        )
         w = np.ones(X.shape[0])
         self.ipm_ = np.zeros(k)
-        only = getattr(self, "_balance_only", None)  # set by DebiasedRatingRegressor
-        for j in range(k):
-            arm = np.flatnonzero((action == j) & (s > 0))
-            if arm.shape[0] == 0 or (only is not None and j not in only):
-                continue
-            # the rows of action j (t=0) reweighted to the whole log (t=1)
-            Xa = np.vstack([X[arm], X])
-            t = np.r_[np.zeros(arm.shape[0]), np.ones(X.shape[0])]
-            ipm = IPMBalancing(
-                estimand="ATT",
-                discriminator=self.discriminator,
-                bandwidth=self.bandwidth,
-                alpha=self.alpha,
-                n_components=self.n_components,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                random_state=self.random_state,
-                verbose=max(0, self.verbose - 1),
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", WeightDegeneracyWarning)
-                ipm.fit(Xa, treatment=t, sample_weight=np.r_[s[arm], s])
-            w[arm] = ipm.weights_[: arm.shape[0]]
-            self.ipm_[j] = float(np.ravel(ipm.ipm_)[0])
+        for (j, arm), (wa, ipm) in zip(arms, results):
+            w[arm], self.ipm_[j] = wa, ipm
             if self.verbose:
                 logger.info(
                     "BalancingPropensity: action %d of %d (%d rows), IPM %.3g",
                     j + 1,
                     k,
                     arm.shape[0],
-                    self.ipm_[j],
+                    ipm,
                 )
         return w
 

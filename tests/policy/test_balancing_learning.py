@@ -233,3 +233,9 @@ def test_policy_with_string_actions(d):
     # the same policy, up to the labels (classes_ are sorted: bag, hat, shoes)
     code = {"bag": 2, "hat": 1, "shoes": 0}
     assert np.mean([code[p] for p in pol.predict(d.X)] == ref.predict(d.X)) > 0.95
+
+
+def test_balancing_in_parallel_is_the_same(d, bp):
+    par = BalancingPropensity(n_jobs=2).fit(d.X, action=d.action)
+    # the workers' BLAS sums in another order: equal up to the solver's tolerance
+    assert_allclose(par.weights_, bp.weights_, rtol=1e-3, atol=1e-6)
