@@ -26,6 +26,7 @@ _submodules = [
     "metrics",
     "model_selection",
     "neural",
+    "policy",
     "robust",
     "utils",
     "weighting",

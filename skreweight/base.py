@@ -45,7 +45,7 @@ __all__ = [
 #: this ratio: the weighted fit then rests on fewer than one row in ten.
 ESS_WARNING_THRESHOLD = 0.1
 
-_CONTEXT_KEYS = ("X_target", "treatment", "sample_group")
+_CONTEXT_KEYS = ("X_target", "treatment", "sample_group", "action")
 
 #: What a weighter falls back to when an optional context keyword is None.
 _CONTEXT_FALLBACKS = {

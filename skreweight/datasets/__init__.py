@@ -5,6 +5,7 @@ from ._cate import CATE_SETUPS, make_heterogeneous_effects
 from ._causal import load_lalonde, make_kang_schafer
 from ._groups import make_spurious_groups
 from ._imbalance import IMBALANCED_DATASETS, load_imbalanced
+from ._policy import load_open_bandit, make_bandit_feedback, make_mnar_ratings
 from ._samples_generator import biased_split, make_covariate_shift
 
 __all__ = [
@@ -15,8 +16,11 @@ __all__ = [
     "load_dataset",
     "load_imbalanced",
     "load_lalonde",
+    "load_open_bandit",
+    "make_bandit_feedback",
     "make_covariate_shift",
     "make_heterogeneous_effects",
     "make_kang_schafer",
+    "make_mnar_ratings",
     "make_spurious_groups",
 ]

@@ -1,6 +1,7 @@
 """Model selection under shift: weighted scorers, R-loss, group-aware splitters."""
 
 from ..causal._cross_fit import cross_fit_nuisances
+from ._policy_scorer import PolicyValueScorer
 from ._r_loss import r_loss, r_loss_scorer
 from ._scorers import (
     IWCVScorer,
@@ -13,6 +14,7 @@ from ._split import GroupStratifiedKFold
 __all__ = [
     "GroupStratifiedKFold",
     "IWCVScorer",
+    "PolicyValueScorer",
     "WorstGroupScorer",
     "cross_fit_nuisances",
     "importance_weighted_scorer",

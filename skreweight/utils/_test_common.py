@@ -467,3 +467,159 @@ for _name in (
         "check_sample_weight_equivalence_on_dense_data": _SPLIT_REASON,
     }
     CONTEXT[_name] = ("X_target",)
+
+# ------------------------------------------------------------ off-policy (policy)
+# sklearn's checks call fit(X, y) without metadata, but the policy estimators
+# require `action` (and the value estimator `target_proba`). Test-only
+# subclasses supply a deterministic context when none is given: a two-action
+# log from a hash of X (repeated rows share their action), uniform target and
+# logging probabilities; the public classes keep raising.
+CONTEXT = globals().setdefault("CONTEXT", {})
+
+
+def _policy_dummy_action(X):
+    t = _dummy_treatment(X)
+    if t is None:
+        raise ValueError(
+            "Found array with 1 sample(s) while a minimum of 2 is required: 1 "
+            "sample cannot hold two actions."
+        )
+    return t.astype(int)
+
+
+def _policy_shim(name, **params):
+    from .. import policy
+
+    key = f"_PolicyShim{name}"
+    if key not in globals():
+        cls = getattr(policy, name)
+        if name == "PolicyValueEstimator":
+
+            def fit(
+                self,
+                X,
+                y,
+                *,
+                action=None,
+                target_proba=None,
+                logging_proba=None,
+                sample_weight=None,
+            ):
+                if action is None:
+                    action = _policy_dummy_action(X)
+                    n = _num_samples(action)
+                    target_proba = np.full((n, 2), 0.5)
+                    logging_proba = np.full(n, 0.5)
+                return cls.fit(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    target_proba=target_proba,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
+
+            attrs = {"fit": fit}
+        elif name == "BalancingPropensity":
+
+            def fit(self, X, y=None, *, action=None, sample_weight=None):
+                if action is None:
+                    action = _policy_dummy_action(X)
+                return cls.fit(self, X, y, action=action, sample_weight=sample_weight)
+
+            attrs = {"fit": fit}
+        elif name == "OffPolicyClassifier":
+
+            def _context(y):
+                a = np.asarray(y)
+                k = max(1, len(np.unique(a)))
+                return a, np.ones(a.shape[0]), np.full(a.shape[0], 1.0 / k)
+
+            def fit(self, X, y, *, action=None, logging_proba=None, sample_weight=None):
+                if action is None and y is not None:
+                    action, y, logging_proba = _context(y)
+                return cls.fit(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
+
+            def score(
+                self, X, y, *, action=None, logging_proba=None, sample_weight=None
+            ):
+                if action is None:
+                    action, y, logging_proba = _context(y)
+                return cls.score(
+                    self,
+                    X,
+                    y,
+                    action=action,
+                    logging_proba=logging_proba,
+                    sample_weight=sample_weight,
+                )
+
+            attrs = {"fit": fit, "score": score}
+        else:  # DebiasedRatingRegressor: the target pairs are the rows themselves
+
+            def fit(self, X, y, *, X_target=None, sample_weight=None):
+                if X_target is None:
+                    X_target = (X,)  # the tuple form: X may be a list of rows
+                return cls.fit(
+                    self, X, y, X_target=X_target, sample_weight=sample_weight
+                )
+
+            attrs = {"fit": fit}
+        for method, func in attrs.items():
+            func.__doc__ = getattr(cls, method).__doc__
+        attrs["__module__"] = __name__
+        shim = type(key, (cls,), attrs)
+        shim.__qualname__ = key
+        globals()[key] = shim
+    return globals()[key](**params)
+
+
+INIT_PARAMS["PolicyValueEstimator"] = lambda: [
+    _policy_shim("PolicyValueEstimator", method="dr", cv=None),
+    _policy_shim("PolicyValueEstimator", method="snipw", cv=None),
+]
+INIT_PARAMS["BalancingPropensity"] = lambda: [
+    _policy_shim("BalancingPropensity", alpha=1e-3, tol=1e-10)
+]
+INIT_PARAMS["OffPolicyClassifier"] = lambda: [
+    _policy_shim("OffPolicyClassifier", method="ips", cv=None),
+    # with the shim's constant reward every policy is optimal, so the DR
+    # instance gets a reward model that knows nothing (q = 0, pure IPS terms)
+    _policy_shim(
+        "OffPolicyClassifier",
+        method="dr",
+        cv=None,
+        reward_model=__import__("sklearn.dummy", fromlist=["x"]).DummyRegressor(
+            strategy="constant", constant=0.0
+        ),
+    ),
+]
+INIT_PARAMS["DebiasedRatingRegressor"] = lambda: [
+    _policy_shim("DebiasedRatingRegressor", method="ips"),
+    _policy_shim("DebiasedRatingRegressor", method="dr"),
+]
+EXPECTED_FAILED_CHECKS["_PolicyShimBalancingPropensity"] = {
+    "check_weights_uniform_without_shift": (
+        "per-action kernel balance of a finite sample is never exactly uniform "
+        "(as for the treatment arms of the causal weighters)"
+    ),
+}
+EXPECTED_FAILED_CHECKS["_PolicyShimDebiasedRatingRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "the test shim takes the rows themselves as X_target, so repeating a "
+        "row also repeats it in the target population, which sample_weight "
+        "does not"
+    ),
+}
+CONTEXT["PolicyValueEstimator"] = ("action",)
+CONTEXT["BalancingPropensity"] = ("action",)
+CONTEXT["OffPolicyClassifier"] = ("action",)
+CONTEXT["DebiasedRatingRegressor"] = ("X_target",)
