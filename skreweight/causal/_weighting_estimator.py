@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..base import is_weighter
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
+from ._summary import effect_diagnostics, weighting_summary
 
 __all__ = ["WeightingEstimator"]
 
@@ -228,6 +229,10 @@ class WeightingEstimator(BaseEstimator):
     effective_sample_size_ : tuple of float
         Kish effective sample size of the weights in the treated and the
         control arm.
+    diagnostics_ : dict
+        Rows and ESS per arm, ``ess_ratio``, ``max_weight_share`` and the
+        worst weighted standardised mean difference (``max_abs_smd``,
+        ``worst_covariate``); shown by :meth:`summary`.
     bootstrap_effects_ : ndarray of shape (n_bootstrap,)
         Effects of the bootstrap resamples (``se="bootstrap"``).
     n_features_in_ : int
@@ -366,6 +371,9 @@ class WeightingEstimator(BaseEstimator):
             float(np.dot(self.weights_[t == a], s[t == a]) ** 2)
             / float(np.dot(self.weights_[t == a] ** 2, s[t == a]))
             for a in (1, 0)
+        )
+        self.diagnostics_ = effect_diagnostics(
+            X, t, self.weights_, s, getattr(self, "feature_names_in_", None)
         )
         self.stderr_, self.stderr_method_ = np.nan, None
         if self.se in ("sandwich", "sandwich_fixed"):
@@ -527,6 +535,24 @@ class WeightingEstimator(BaseEstimator):
             float(self.effect_ - z * self.stderr_),
             float(self.effect_ + z * self.stderr_),
         )
+
+    def summary(self, alpha=0.05):
+        """The effect, its inference and the weights' diagnostics in one table.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the interval.
+
+        Returns
+        -------
+        summary : :class:`~skreweight.causal.EffectSummary`
+            A DataFrame with one row (the estimand): estimate, standard error
+            and how it was computed, z, p-value, confidence interval, rows
+            per arm, ESS per arm and the worst weighted SMD; ``print`` it to
+            read it.
+        """
+        return weighting_summary(self, alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
