@@ -86,7 +86,7 @@ def test_summary_alpha_is_validated(data):
 
 
 def test_drlearner_summary_ate_is_the_aipw_mean(data):
-    est = DRLearner(cv=3, clip=0.02, clip=0.02, random_state=0).fit(data.X, data.y, treatment=data.treatment)
+    est = DRLearner(cv=3, clip=0.02, random_state=0).fit(data.X, data.y, treatment=data.treatment)
     table = est.summary()
     assert list(table.index) == ["ATE", "ATO"]
     phi = est.pseudo_outcomes_
