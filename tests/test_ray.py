@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sklearn
 from numpy.testing import assert_allclose
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skreweight.causal import RLearner, WeightingEstimator
@@ -67,6 +67,7 @@ def test_grid_search_over_a_weighter_on_ray(ray_backend):
     model = ReweightedClassifier(
         ClassifierDensityRatio(LogisticRegression()), LogisticRegression()
     )
+
     def _pid(estimator, X, y, **kwargs):  # local: pickled by value to the workers
         return float(os.getpid())
 

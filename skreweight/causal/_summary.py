@@ -121,9 +121,7 @@ class EffectSummary(pd.DataFrame):
         )
         blocks = [
             inference.to_string(float_format=lambda v: f"{v:.4g}"),
-            diagnostics.to_string(
-                float_format=lambda v: f"{v:.3g}", na_rep="-"
-            ),
+            diagnostics.to_string(float_format=lambda v: f"{v:.3g}", na_rep="-"),
         ]
         width = max(len(line) for b in blocks for line in b.splitlines())
         width = max(width, len(self.title))
@@ -132,8 +130,9 @@ class EffectSummary(pd.DataFrame):
             {m for m in frame["se_method"]}, key=lambda m: (m is None, str(m))
         )
         notes = [
-            f"Std err: {SE_METHODS.get(m, m)}." if m is not None else
-            f"Std err: {SE_METHODS[None]}."
+            f"Std err: {SE_METHODS.get(m, m)}."
+            if m is not None
+            else f"Std err: {SE_METHODS[None]}."
             for m in methods
         ]
         notes.extend(self.notes)

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
+from ..utils._progress import track
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
 from ._summary import effect_diagnostics, weighting_summary
@@ -497,15 +498,17 @@ class WeightingEstimator(BaseEstimator):
                 effect, _, _ = self._estimate(weighter, X[idx], y[idx], t[idx], s[idx])
             return effect
 
-        parallel = Parallel(n_jobs=self.n_jobs, verbose=max(0, self.verbose - 1))
-        effects = np.asarray(parallel(delayed(one)(idx) for idx in draws))
-        if self.verbose:
-            logger.info(
-                "WeightingEstimator: %d bootstrap refits, SE %.4g",
-                self.n_bootstrap,
-                np.std(effects, ddof=1),
-            )
-        return effects
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        every = max(1, self.n_bootstrap // 10)
+        effects = track(
+            parallel(delayed(one)(idx) for idx in draws),
+            self,
+            self.verbose,
+            total=self.n_bootstrap,
+            unit="bootstrap refit",
+            every=every,
+        )
+        return np.asarray(effects)
 
     def conf_int(self, alpha=0.05):
         """Two-sided ``1 - alpha`` confidence interval of the effect.

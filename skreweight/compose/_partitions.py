@@ -125,7 +125,9 @@ def _score_frame(estimator, func, X, method, params):
     columns = [str(c) for c in getattr(estimator, "classes_", range(probe.shape[1]))]
 
     def part(df):
-        return pd.DataFrame(np.asarray(func(df, **params)), index=df.index, columns=columns)
+        return pd.DataFrame(
+            np.asarray(func(df, **params)), index=df.index, columns=columns
+        )
 
     meta = pd.DataFrame({c: np.empty(0, dtype=probe.dtype) for c in columns})
     return X.map_partitions(part, meta=meta)

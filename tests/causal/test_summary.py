@@ -86,7 +86,9 @@ def test_summary_alpha_is_validated(data):
 
 
 def test_drlearner_summary_ate_is_the_aipw_mean(data):
-    est = DRLearner(cv=3, clip=0.02, random_state=0).fit(data.X, data.y, treatment=data.treatment)
+    est = DRLearner(cv=3, clip=0.02, random_state=0).fit(
+        data.X, data.y, treatment=data.treatment
+    )
     table = est.summary()
     assert list(table.index) == ["ATE", "ATO"]
     phi = est.pseudo_outcomes_
@@ -100,7 +102,9 @@ def test_drlearner_summary_ate_is_the_aipw_mean(data):
 
 
 def test_rlearner_summary_is_robinson(data):
-    est = RLearner(cv=3, clip=0.02, random_state=0).fit(data.X, data.y, treatment=data.treatment)
+    est = RLearner(cv=3, clip=0.02, random_state=0).fit(
+        data.X, data.y, treatment=data.treatment
+    )
     table = est.summary()
     assert list(table.index) == ["ATO"]
     # the R-learner's constant effect: sum (A - e)(Y - m) / sum (A - e)^2
@@ -115,9 +119,9 @@ def test_pseudo_outcome_summary_unweighted_and_continuous():
     X = rng.normal(size=(300, 2))
     dose = X[:, 0] + rng.normal(size=300)
     y = 2.0 * dose + X[:, 1] + rng.normal(size=300)
-    est = PseudoOutcomeRegressor(
-        model_t=LinearRegression(), cv=3, random_state=0
-    ).fit(X, y, treatment=dose)
+    est = PseudoOutcomeRegressor(model_t=LinearRegression(), cv=3, random_state=0).fit(
+        X, y, treatment=dose
+    )
     table = est.summary()
     assert list(table.index) == ["variance-weighted slope"]
     assert abs(table.iloc[0]["estimate"] - 2.0) < 4 * table.iloc[0]["std_err"]
