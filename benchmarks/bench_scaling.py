@@ -2,16 +2,16 @@
 
 Procedure
 ---------
-- Workloads (each is 24 independent fits, dispatched by joblib with
+- Workloads (each is 16 independent fits, dispatched by joblib with
   ``n_jobs = workers``):
   * ``bootstrap``: ``WeightingEstimator(EntropyBalancing(), method="dr",
-    outcome_model=HistGradientBoostingRegressor(max_iter=40))`` with
-    ``se="bootstrap", n_bootstrap=24`` on ``make_kang_schafer(2000)``;
+    outcome_model=HistGradientBoostingRegressor(max_iter=15))`` with
+    ``se="bootstrap", n_bootstrap=16`` on ``make_kang_schafer(600)``;
   * ``grid search``: ``GridSearchCV`` over ``ReweightedClassifier(
-    ClassifierDensityRatio(HistGradientBoostingClassifier(max_iter=40)),
-    LogisticRegression())``, 6 candidates (``weighter__clip`` x
+    ClassifierDensityRatio(HistGradientBoostingClassifier(max_iter=15)),
+    LogisticRegression())``, 4 candidates (``weighter__clip`` x
     ``weighter__estimator__learning_rate``) x 4 folds, on
-    ``make_covariate_shift(2000, 2000)`` with ``X_target=(X_target,)``.
+    ``make_covariate_shift(600, 600)`` with ``X_target=(X_target,)``.
 - Backends: joblib's ``loky`` (processes on this machine), dask
   ``LocalCluster(n_workers=k, threads_per_worker=1)`` and a local Ray
   instance ``ray.init(num_cpus=k)``, both through
@@ -24,7 +24,7 @@ Procedure
 
 Usage::
 
-    python benchmarks/bench_scaling.py --repeats 3
+    python benchmarks/bench_scaling.py --repeats 1
 """
 
 # Authors: The skreweight developers
@@ -57,13 +57,13 @@ from skreweight.weighting import ClassifierDensityRatio, EntropyBalancing  # noq
 
 
 def bootstrap(n_jobs):
-    d = make_kang_schafer(2000, random_state=0)
+    d = make_kang_schafer(600, random_state=0)
     est = WeightingEstimator(
         EntropyBalancing(),
         method="dr",
-        outcome_model=HistGradientBoostingRegressor(max_iter=40, random_state=0),
+        outcome_model=HistGradientBoostingRegressor(max_iter=15, random_state=0),
         se="bootstrap",
-        n_bootstrap=24,
+        n_bootstrap=16,
         n_jobs=n_jobs,
         random_state=0,
     )
@@ -71,13 +71,13 @@ def bootstrap(n_jobs):
 
 
 def grid_search(n_jobs):
-    s = make_covariate_shift(n_source=2000, n_target=2000, random_state=0)
+    s = make_covariate_shift(n_source=600, n_target=600, random_state=0)
     model = ReweightedClassifier(
-        ClassifierDensityRatio(HistGradientBoostingClassifier(max_iter=40)),
+        ClassifierDensityRatio(HistGradientBoostingClassifier(max_iter=15)),
         LogisticRegression(),
     )
     grid = {
-        "weighter__clip": [0.0, 0.01, 0.05],
+        "weighter__clip": [0.0, 0.05],
         "weighter__estimator__learning_rate": [0.05, 0.2],
     }
     with sklearn.config_context(enable_metadata_routing=True):
@@ -125,7 +125,7 @@ def backend(name, workers):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--backends", default="loky,dask,ray")
     parser.add_argument("--workers", default="1,2,4")
     args = parser.parse_args()

@@ -401,15 +401,18 @@ class WeightingEstimator(BaseEstimator):
         ):
             return None
         try:
-            mest = hook(X, t, s)
-            if mest is None:  # e.g. a weight model that did not converge
-                return None
-            psi = _stacked_influence(
-                mest, y, t, self.weights_, s, self.estimand_, X, models
-            )
+            with warnings.catch_warnings():
+                # an ill-conditioned Jacobian gives an SE not to trust: fall back
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                mest = hook(X, t, s)
+                if mest is None:  # e.g. a weight model that did not converge
+                    return None
+                psi = _stacked_influence(
+                    mest, y, t, self.weights_, s, self.estimand_, X, models
+                )
             if not np.all(np.isfinite(psi)):
                 raise ValueError("non-finite influence values")
-        except (linalg.LinAlgError, ValueError) as exc:
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError) as exc:
             warnings.warn(
                 f"{type(self).__name__}: the stacked sandwich standard error of "
                 f"{type(self.weighter_).__name__} could not be computed ({exc}); "

@@ -365,7 +365,7 @@ class IPMBalancing(_BaseCausalWeighter):
         Seeds the random features or directions and the sigmoid
         discriminator.
     verbose : int, default=0
-        Log the solver's progress (``logging``, logger ``skreweight``).
+        Print the solver's progress (one line per 100 iterations at 1).
 
     Attributes
     ----------

@@ -130,3 +130,23 @@ def test_pseudo_outcome_summary_unweighted_and_continuous():
     t = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
     est.fit(X, y, treatment=t)
     assert list(est.summary().index) == ["ATE"]
+
+
+def test_ill_conditioned_sandwich_falls_back_and_says_so():
+    import warnings
+
+    from scipy.linalg import LinAlgWarning
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(300, 1))
+    X = np.hstack([x, x + 1e-9 * rng.normal(size=(300, 1))])  # collinear
+    t = (rng.uniform(size=300) < 0.4).astype(int)
+    y = x[:, 0] + t + rng.normal(size=300)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        est = WeightingEstimator(EntropyBalancing()).fit(X, y, treatment=t)
+    categories = [r.category for r in record]
+    assert LinAlgWarning not in categories  # no bare rcond warning
+    assert RuntimeWarning in categories
+    assert est.stderr_method_ == "sandwich_fixed" and np.isfinite(est.stderr_)
+    assert "fixed-weights sandwich was used" in str(est.summary())
