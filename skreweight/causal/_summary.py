@@ -15,11 +15,11 @@ __all__ = ["EffectSummary"]
 
 #: Plain-language names of the standard-error methods, for the notes.
 SE_METHODS = {
-    "sandwich_stacked": "M-estimation sandwich, the estimation of the weights "
-    "stacked in",
+    "sandwich_stacked": "stacked M-estimation sandwich (accounts for the "
+    "estimated weights)",
     "sandwich_fixed": "sandwich with the weights held fixed",
-    "bootstrap": "bootstrap refitting the weights",
-    "hc1": "HC1 sandwich of the weighted mean of the cross-fitted pseudo-outcome",
+    "bootstrap": "bootstrap, refitting the weights",
+    "hc1": "HC1 sandwich, cross-fitted nuisances held fixed",
     None: "not computed (se=None)",
 }
 
@@ -121,7 +121,14 @@ class EffectSummary(pd.DataFrame):
         )
         blocks = [
             inference.to_string(float_format=lambda v: f"{v:.4g}"),
-            diagnostics.to_string(float_format=lambda v: f"{v:.3g}", na_rep="-"),
+            diagnostics.to_string(
+                formatters={
+                    "ESS treated": _num("{:.1f}"),
+                    "ESS control": _num("{:.1f}"),
+                    "max |SMD|": _num("{:.3f}"),
+                },
+                na_rep="-",
+            ),
         ]
         width = max(len(line) for b in blocks for line in b.splitlines())
         width = max(width, len(self.title))
@@ -147,6 +154,13 @@ class EffectSummary(pd.DataFrame):
         html = pd.DataFrame(self)._repr_html_()
         notes = "".join(f"<br>{n}" for n in self.notes)
         return f"<p><b>{self.title}</b></p>{html}<p>{notes}</p>"
+
+
+def _num(fmt):
+    def format_(v):
+        return "-" if v is None or not np.isfinite(v) else fmt.format(v + 0.0)
+
+    return format_
 
 
 def _ess(w):

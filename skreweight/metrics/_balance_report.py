@@ -13,6 +13,17 @@ from ._plot import SMD_THRESHOLD, LovePlotDisplay, _resolve_weighter, _weights_o
 
 __all__ = ["BalanceReport", "balance_report"]
 
+#: Column labels of the printed table (the DataFrame keeps the long names).
+_SHORT = {
+    "smd_unweighted": "SMD before",
+    "smd_weighted": "after",
+    "vr_unweighted": "VR before",
+    "vr_weighted": "after ",
+    "ks_unweighted": "KS before",
+    "ks_weighted": "after  ",
+    "balanced": "balanced",
+}
+
 
 class BalanceReport:
     """Covariate balance of a weighting, before and after, with its love plot.
@@ -83,7 +94,8 @@ class BalanceReport:
             f"Balance of {self.groups[0]} vs {self.groups[1]} under {self.name} "
             f"weights (|SMD| threshold {self.threshold:g})"
         )
-        table = self.table.to_string(
+        short = self.table.rename(columns=_SHORT)[list(_SHORT.values())]
+        table = short.to_string(
             float_format=lambda v: f"{v:.3f}" if abs(v) >= 5e-4 else "0.000"
         )
         width = max(len(head), *(len(line) for line in table.splitlines()))

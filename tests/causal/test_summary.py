@@ -53,7 +53,7 @@ def test_summary_str_is_readable_and_names_the_se(data):
     lines = text.splitlines()
     assert lines[0].startswith("WeightingEstimator: ATT by EntropyBalancing")
     assert "P>|z|" in text and "ESS treated" in text
-    assert "weights stacked in" in text  # which standard error
+    assert "stacked M-estimation sandwich" in text  # which standard error
     assert max(map(len, lines)) <= 100
     # entropy balancing matches the means: the worst SMD is ~0
     assert est.summary().loc["ATT", "max_abs_smd"] < 1e-4
