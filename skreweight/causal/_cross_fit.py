@@ -13,13 +13,13 @@ scale the work out.
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import has_fit_parameter
 
-from ..utils._progress import track
+from ..utils._progress import progress_parallel, track
 from ..utils.validation import check_sample_weight, check_treatment
 
 __all__ = ["cross_fit_nuisances"]
@@ -113,7 +113,7 @@ def _cross_fit(
                     "in fit, so the nuisances cannot use the weights. Pick a model "
                     "that does, or drop sample_weight."
                 )
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+    results = progress_parallel(n_jobs)(
         delayed(_fit_fold)(
             fold,
             train,

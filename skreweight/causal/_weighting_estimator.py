@@ -8,7 +8,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
-from ..utils._progress import track
+from ..utils._progress import progress_parallel, track
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
 from ._summary import effect_diagnostics, weighting_summary
@@ -501,7 +501,7 @@ class WeightingEstimator(BaseEstimator):
                 effect, _, _ = self._estimate(weighter, X[idx], y[idx], t[idx], s[idx])
             return effect
 
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        parallel = progress_parallel(self.n_jobs)
         every = max(1, self.n_bootstrap // 10)
         effects = track(
             parallel(delayed(one)(idx) for idx in draws),

@@ -12,7 +12,9 @@ Lines go to standard output, as scikit-learn's ``verbose`` does::
 
 import time
 
-__all__ = ["Progress", "track"]
+from joblib import Parallel
+
+__all__ = ["Progress", "progress_parallel", "track"]
 
 
 def _fmt(value):
@@ -112,3 +114,25 @@ def track(iterable, owner, verbose, *, total=None, unit="step", every=1):
         items.append(item)
         progress(len(items))
     return items
+
+
+def progress_parallel(n_jobs):
+    """A joblib ``Parallel`` that yields results as they finish, if it can.
+
+    ``return_as="generator"`` lets :func:`track` report each task as it
+    completes; backends that only return lists (Ray's) get a plain
+    ``Parallel``, and the report then comes when all tasks are done.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        joblib's ``n_jobs``.
+
+    Returns
+    -------
+    parallel : joblib.Parallel
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError:  # the active backend cannot return a generator
+        return Parallel(n_jobs=n_jobs)
