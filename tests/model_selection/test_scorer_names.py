@@ -80,3 +80,28 @@ def test_get_scorer_names():
         get_scorer("worst_group_nonsense")
     with pytest.raises(TypeError, match="scoring must be"):
         get_scorer(3)
+
+
+def test_weighter_diagnostics_in_cv_results():
+    # the recipe of the diagnostics guide: ESS per candidate in cv_results_
+    from skreweight.compose import ReweightedClassifier
+    from skreweight.datasets import make_covariate_shift
+    from skreweight.weighting import ClassifierDensityRatio
+
+    s = make_covariate_shift(n_source=200, n_target=200, random_state=0)
+
+    def ess_ratio(estimator, X, y, **kwargs):
+        return estimator.weighter_.ess_ratio_
+
+    model = ReweightedClassifier(ClassifierDensityRatio(), LogisticRegression())
+    with sklearn.config_context(enable_metadata_routing=True):
+        gs = GridSearchCV(
+            model,
+            {"weighter__clip": [0.0, 0.2]},
+            scoring={"accuracy": "accuracy", "ess_ratio": ess_ratio},
+            refit="accuracy",
+            cv=2,
+        ).fit(s.X_source, s.y_source, X_target=(s.X_target,))
+    ess = gs.cv_results_["mean_test_ess_ratio"]
+    assert np.all((ess > 0) & (ess <= 1))
+    assert ess[1] > ess[0]  # clipping the ratio raises the ESS
