@@ -10,6 +10,7 @@ from ._scorers import (
     worst_group_accuracy,
 )
 from ._split import GroupStratifiedKFold
+from ._warnings import summarize_warnings
 
 __all__ = [
     "GroupStratifiedKFold",
@@ -21,5 +22,6 @@ __all__ = [
     "importance_weighted_scorer",
     "r_loss",
     "r_loss_scorer",
+    "summarize_warnings",
     "worst_group_accuracy",
 ]

@@ -105,3 +105,32 @@ def test_weighter_diagnostics_in_cv_results():
     ess = gs.cv_results_["mean_test_ess_ratio"]
     assert np.all((ess > 0) & (ess <= 1))
     assert ess[1] > ess[0]  # clipping the ratio raises the ESS
+
+
+def test_summarize_warnings_collapses_a_search():
+    import warnings
+
+    from skreweight.compose import ReweightedClassifier
+    from skreweight.datasets import make_covariate_shift
+    from skreweight.exceptions import WeightDegeneracyWarning
+    from skreweight.model_selection import summarize_warnings
+    from skreweight.weighting import ClassifierDensityRatio
+
+    s = make_covariate_shift(n_source=150, n_target=150, shift=3.0, random_state=0)
+    model = ReweightedClassifier(ClassifierDensityRatio(), LogisticRegression())
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with summarize_warnings() as caught:
+            with sklearn.config_context(enable_metadata_routing=True):
+                GridSearchCV(model, {"weighter__clip": [0.0, 1e-4]}, cv=3).fit(
+                    s.X_source, s.y_source, X_target=(s.X_target,)
+                )
+    degenerate = [w for w in caught if w.category is WeightDegeneracyWarning]
+    assert len(degenerate) >= 6  # every fold of every candidate, and the refit
+    once = [w for w in shown if w.category is WeightDegeneracyWarning]
+    assert len(once) < len(degenerate)
+    # one per condition: no two shown messages are equal up to their numbers
+    from skreweight.model_selection._warnings import _condition
+
+    assert len({_condition(w) for w in once}) == len(once)
+    assert any("came from" in str(w.message) for w in once)
