@@ -247,6 +247,16 @@ def write_api_page(app=None, config=None, path=None):
     return text
 
 
+def skip_pandas_members(app, what, name, obj, skip, options):
+    """Do not document what a class inherits from pandas (EffectSummary is a
+    DataFrame: its hundreds of methods are pandas', documented there)."""
+    target = getattr(obj, "fget", obj)
+    if (getattr(target, "__module__", None) or "").startswith("pandas"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("config-inited", write_api_page)
+    app.connect("autodoc-skip-member", skip_pandas_members)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

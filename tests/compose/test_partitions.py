@@ -75,7 +75,7 @@ def test_in_memory_input_and_errors(fitted):
 def test_ulsif_on_dask_array(fitted):
     d = fitted[0]
     Xs, Xt = d.X_source[:120], d.X_target[:120]
-    ulsif = ULSIF().fit(Xs, X_target=Xt)
+    ulsif = ULSIF(bandwidth=1.0, reg=0.1, n_centers=50).fit(Xs, X_target=Xt)
     with dask.config.set(scheduler="synchronous"):
         w = score_partitions(ulsif, da.from_array(Xs, chunks=(40, 2)))
         assert_allclose(w.compute(), ulsif.compute_weights(Xs))
