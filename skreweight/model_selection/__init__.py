@@ -1,6 +1,7 @@
 """Model selection under shift: weighted scorers, R-loss, group-aware splitters."""
 
 from ..causal._cross_fit import cross_fit_nuisances
+from ._diagnostics_scorer import WeightDiagnosticsScorer
 from ._names import get_scorer, get_scorer_names
 from ._r_loss import r_loss, r_loss_scorer
 from ._scorers import (
@@ -15,6 +16,7 @@ from ._warnings import summarize_warnings
 __all__ = [
     "GroupStratifiedKFold",
     "IWCVScorer",
+    "WeightDiagnosticsScorer",
     "WorstGroupScorer",
     "cross_fit_nuisances",
     "get_scorer",

@@ -134,3 +134,36 @@ def test_summarize_warnings_collapses_a_search():
 
     assert len({_condition(w) for w in once}) == len(once)
     assert any("came from" in str(w.message) for w in once)
+
+
+def test_weight_diagnostics_scorer_in_cv_results():
+    from sklearn.preprocessing import StandardScaler
+
+    from skreweight.compose import ReweightedClassifier, make_pipeline
+    from skreweight.datasets import make_covariate_shift
+    from skreweight.model_selection import WeightDiagnosticsScorer
+    from skreweight.weighting import ClassifierDensityRatio
+
+    s = make_covariate_shift(n_source=200, n_target=200, random_state=0)
+    model = make_pipeline(
+        StandardScaler(),
+        ReweightedClassifier(ClassifierDensityRatio(), LogisticRegression()),
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        gs = GridSearchCV(
+            model,
+            {"reweightedclassifier__weighter__clip": [0.0, 0.2]},
+            scoring=WeightDiagnosticsScorer("accuracy"),
+            refit="score",
+            cv=2,
+        ).fit(s.X_source, s.y_source, X_target=(s.X_target,))
+    res = gs.cv_results_
+    assert np.all((res["mean_test_ess_ratio"] > 0) & (res["mean_test_ess_ratio"] <= 1))
+    assert res["mean_test_ess_ratio"][1] > res["mean_test_ess_ratio"][0]
+    assert np.all(res["mean_test_max_weight_share"] < 1)
+    acc = [gs.cv_results_[f"split{k}_test_score"] for k in range(2)]
+    assert np.all((np.asarray(acc) >= 0) & (np.asarray(acc) <= 1))
+    with pytest.raises(TypeError, match="needs a fitted weighter"):
+        WeightDiagnosticsScorer()(
+            LogisticRegression().fit(s.X_source, s.y_source), s.X_source, s.y_source
+        )
