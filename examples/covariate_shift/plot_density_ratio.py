@@ -46,15 +46,19 @@ weighters = {
     "RuLSIF (alpha=0.1)": RuLSIF(alpha=0.1, random_state=0),
     "NN ratio": NearestNeighborsDensityRatio(),
 }
-fig, axes = plt.subplots(1, len(weighters), figsize=(15, 3), sharey=True)
-for ax, (name, weighter) in zip(axes, weighters.items()):
+fig, axes = plt.subplots(2, 3, figsize=(9, 6), sharex=True, sharey=True)
+for ax, (name, weighter) in zip(axes.flat, weighters.items()):
     w = weighter.fit(data.X_source, X_target=data.X_target).weights_
     corr = np.corrcoef(w, true)[0, 1]
     ax.scatter(true, w, s=4, alpha=0.5)
     ax.plot([0, true.max()], [0, true.max()], "k--", lw=1)
     ax.set_title(f"{name}\ncorr {corr:.2f}, ESS {weighter.effective_sample_size_:.0f}")
+for ax in (*axes[-1, :2], axes[0, 2]):
     ax.set_xlabel("true ratio")
-axes[0].set_ylabel("estimated weight")
+axes[0, 2].xaxis.set_tick_params(labelbottom=True)
+for ax in axes[:, 0]:
+    ax.set_ylabel("estimated weight")
+axes[-1, -1].set_axis_off()  # five weighters on a 2 x 3 grid
 fig.tight_layout()
 
 # %%

@@ -5,11 +5,13 @@ from ._cross_fit import cross_fit_nuisances
 from ._plot import love_plot, overlap_plot
 from ._pseudo_outcome import DRLearner, PseudoOutcomeRegressor, RLearner
 from ._scoring import BalanceScorer
+from ._summary import EffectSummary
 from ._weighting_estimator import WeightingEstimator
 
 __all__ = [
     "BalanceScorer",
     "DRLearner",
+    "EffectSummary",
     "PseudoOutcomeRegressor",
     "RLearner",
     "WeightingEstimator",

@@ -13,12 +13,13 @@ scale the work out.
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import has_fit_parameter
 
+from ..utils._progress import progress_parallel, track
 from ..utils.validation import check_sample_weight, check_treatment
 
 __all__ = ["cross_fit_nuisances"]
@@ -112,7 +113,7 @@ def _cross_fit(
                     "in fit, so the nuisances cannot use the weights. Pick a model "
                     "that does, or drop sample_weight."
                 )
-    results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+    results = progress_parallel(n_jobs)(
         delayed(_fit_fold)(
             fold,
             train,
@@ -128,6 +129,7 @@ def _cross_fit(
         )
         for fold, (train, test) in enumerate(splits)
     )
+    results = track(results, "cross-fitting", verbose, total=len(splits), unit="fold")
     n = X.shape[0]
     counts = np.zeros(n)
     sums = {key: np.zeros(n) for key in ("m", "e", "mu0", "mu1")}

@@ -25,6 +25,7 @@ from ..model_selection._r_loss import r_loss
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
 from ._cross_fit import _cross_fit, _get_splits, _propensity
+from ._summary import effect_diagnostics, pseudo_outcome_summary
 
 __all__ = ["DRLearner", "PseudoOutcomeRegressor", "RLearner"]
 
@@ -307,6 +308,9 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         self.models_t_ = nuis.models_t
         self.model_final_ = self._fit_final(model_final, X, phi, sw)
         self._X_fit, self._sw_fit = X, sw_or_one
+        self.diagnostics_ = effect_diagnostics(
+            X, t, self.weights_, sw, getattr(self, "feature_names_in_", None)
+        )
         return self
 
     def _check_treatment(self, treatment, n_samples, discrete):
@@ -538,6 +542,27 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Zn, cov, Zn), 0, None))
         q = stats.norm.ppf(1 - alpha / 2)
         return tau - q * se, tau + q * se
+
+    def summary(self, alpha=0.05):
+        """Average effects, their inference and the weights' diagnostics.
+
+        One row per average effect the pseudo-outcome estimates: ``"ATE"``
+        (the mean pseudo-outcome; "DR" and "Cov", or ``weights="none"``) and
+        ``"ATO"`` (its mean under the inverse-variance weights, the
+        overlap-weighted effect; ``weights="ivw"``). Standard errors are
+        HC1 sandwiches with the cross-fitted nuisances held fixed.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the intervals.
+
+        Returns
+        -------
+        summary : :class:`~skreweight.causal.EffectSummary`
+            A DataFrame, one row per estimand; ``print`` it to read it.
+        """
+        return pseudo_outcome_summary(self, alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,7 +9,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
@@ -18,8 +18,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
+from ..utils._progress import progress_parallel, track
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
+from ._summary import effect_diagnostics, weighting_summary
 
 __all__ = ["WeightingEstimator"]
 
@@ -229,6 +231,10 @@ class WeightingEstimator(BaseEstimator):
     effective_sample_size_ : tuple of float
         Kish effective sample size of the weights in the treated and the
         control arm.
+    diagnostics_ : dict
+        Rows and ESS per arm, ``ess_ratio``, ``max_weight_share`` and the
+        worst weighted standardised mean difference (``max_abs_smd``,
+        ``worst_covariate``); shown by :meth:`summary`.
     bootstrap_effects_ : ndarray of shape (n_bootstrap,)
         Effects of the bootstrap resamples (``se="bootstrap"``).
     n_features_in_ : int
@@ -380,6 +386,9 @@ class WeightingEstimator(BaseEstimator):
             / float(np.dot(self.weights_[t == a] ** 2, s[t == a]))
             for a in (1, 0)
         )
+        self.diagnostics_ = effect_diagnostics(
+            X, t, self.weights_, s, getattr(self, "feature_names_in_", None)
+        )
         self.stderr_, self.stderr_method_ = np.nan, None
         if self.se in ("sandwich", "sandwich_fixed"):
             self.stderr_method_ = "sandwich_fixed"
@@ -405,15 +414,18 @@ class WeightingEstimator(BaseEstimator):
         ):
             return None
         try:
-            mest = hook(X, t, s)
-            if mest is None:  # e.g. a weight model that did not converge
-                return None
-            psi = _stacked_influence(
-                mest, y, t, self.weights_, s, self.estimand_, X, models
-            )
+            with warnings.catch_warnings():
+                # an ill-conditioned Jacobian gives an SE not to trust: fall back
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                mest = hook(X, t, s)
+                if mest is None:  # e.g. a weight model that did not converge
+                    return None
+                psi = _stacked_influence(
+                    mest, y, t, self.weights_, s, self.estimand_, X, models
+                )
             if not np.all(np.isfinite(psi)):
                 raise ValueError("non-finite influence values")
-        except (linalg.LinAlgError, ValueError) as exc:
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError) as exc:
             warnings.warn(
                 f"{type(self).__name__}: the stacked sandwich standard error of "
                 f"{type(self.weighter_).__name__} could not be computed ({exc}); "
@@ -502,15 +514,17 @@ class WeightingEstimator(BaseEstimator):
                 effect, _, _ = self._estimate(weighter, X[idx], y[idx], t[idx], s[idx])
             return effect
 
-        parallel = Parallel(n_jobs=self.n_jobs, verbose=max(0, self.verbose - 1))
-        effects = np.asarray(parallel(delayed(one)(idx) for idx in draws))
-        if self.verbose:
-            logger.info(
-                "WeightingEstimator: %d bootstrap refits, SE %.4g",
-                self.n_bootstrap,
-                np.std(effects, ddof=1),
-            )
-        return effects
+        parallel = progress_parallel(self.n_jobs)
+        every = max(1, self.n_bootstrap // 10)
+        effects = track(
+            parallel(delayed(one)(idx) for idx in draws),
+            self,
+            self.verbose,
+            total=self.n_bootstrap,
+            unit="bootstrap refit",
+            every=every,
+        )
+        return np.asarray(effects)
 
     def conf_int(self, alpha=0.05):
         """Two-sided ``1 - alpha`` confidence interval of the effect.
@@ -540,6 +554,24 @@ class WeightingEstimator(BaseEstimator):
             float(self.effect_ - z * self.stderr_),
             float(self.effect_ + z * self.stderr_),
         )
+
+    def summary(self, alpha=0.05):
+        """The effect, its inference and the weights' diagnostics in one table.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the interval.
+
+        Returns
+        -------
+        summary : :class:`~skreweight.causal.EffectSummary`
+            A DataFrame with one row (the estimand): estimate, standard error
+            and how it was computed, z, p-value, confidence interval, rows
+            per arm, ESS per arm and the worst weighted SMD; ``print`` it to
+            read it.
+        """
+        return weighting_summary(self, alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,5 +1,6 @@
 """Meta-estimators that consume weights, and tools to compose weighters."""
 
+from ._partitions import score_partitions
 from ._pipeline import FitOnSourceAndTarget, make_pipeline
 from ._product import WeightProduct
 from ._reweighted import ReweightedClassifier, ReweightedRegressor
@@ -10,4 +11,5 @@ __all__ = [
     "ReweightedRegressor",
     "WeightProduct",
     "make_pipeline",
+    "score_partitions",
 ]

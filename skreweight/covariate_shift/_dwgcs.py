@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import (
     check_sample_weight,
@@ -453,7 +454,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                     )
             self.risks_[D] = risk
             if self.verbose:
-                print(f"[DWGCS] D={D:g}: minimax risk {risk:.4f}")
+                Progress(self, 1).message(f"D={D:g}: minimax risk {risk:.4f}")
             if best is None or risk < best[0]:
                 best = (risk, D, beta, alpha, tau, lam, mu, n_iter)
         risk, self.D_, self.beta_, self.alpha_, self.tau_, self.lambda_, mu = best[:7]

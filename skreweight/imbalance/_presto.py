@@ -30,6 +30,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
 from ..weighting._label_shift import check_classes
@@ -559,7 +560,7 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         mean = self.cv_brier_.mean(axis=1)
         if self.verbose > 0:
             for a, s in zip(alphas, mean):
-                logger.info("PRESTO alpha=%.4g  cv Brier=%.5f", a, s)
+                Progress(self, 1).message(f"alpha={a:.4g}: cv Brier {s:.5f}")
         return float(alphas[np.flatnonzero(mean <= mean.min())[0]])
 
     # -- prediction --------------------------------------------------------

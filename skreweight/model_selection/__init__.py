@@ -1,6 +1,8 @@
 """Model selection under shift: weighted scorers, R-loss, group-aware splitters."""
 
 from ..causal._cross_fit import cross_fit_nuisances
+from ._diagnostics_scorer import WeightDiagnosticsScorer
+from ._names import get_scorer, get_scorer_names
 from ._policy_scorer import PolicyValueScorer
 from ._r_loss import r_loss, r_loss_scorer
 from ._scorers import (
@@ -10,15 +12,20 @@ from ._scorers import (
     worst_group_accuracy,
 )
 from ._split import GroupStratifiedKFold
+from ._warnings import summarize_warnings
 
 __all__ = [
     "GroupStratifiedKFold",
     "IWCVScorer",
     "PolicyValueScorer",
+    "WeightDiagnosticsScorer",
     "WorstGroupScorer",
     "cross_fit_nuisances",
+    "get_scorer",
+    "get_scorer_names",
     "importance_weighted_scorer",
     "r_loss",
     "r_loss_scorer",
+    "summarize_warnings",
     "worst_group_accuracy",
 ]

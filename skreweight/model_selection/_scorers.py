@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, get_scorer, make_scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from ..utils._sklearn_compat import _safe_indexing
 from ..utils.validation import check_sample_group
 
 __all__ = [
@@ -21,6 +22,11 @@ __all__ = [
 def importance_weighted_scorer(score_func=accuracy_score, *, alias="iw", **kwargs):
     """Make a scorer weighted by fixed, precomputed importance weights.
 
+    ``score_func`` is a metric function or a scikit-learn scoring name
+    (``"roc_auc"``, ``"neg_log_loss"``, ``"balanced_accuracy"``, ... as for
+    ``GridSearchCV(scoring=...)``); a name keeps the scorer's response method
+    and sign.
+
     The weights are routed to ``score_func`` as its ``sample_weight`` under
     the name ``alias``: compute them once, outside the search (from all source
     rows against all target rows, with a weighter independent of the
@@ -31,13 +37,14 @@ def importance_weighted_scorer(score_func=accuracy_score, *, alias="iw", **kwarg
 
     Parameters
     ----------
-    score_func : callable, default=accuracy_score
-        Metric with signature ``score_func(y_true, y_pred, sample_weight=...)``.
+    score_func : callable or str, default=accuracy_score
+        Metric with signature ``score_func(y_true, y_pred, sample_weight=...)``,
+        or the name of a scikit-learn scorer that accepts ``sample_weight``.
     alias : str, default="iw"
         Name under which the weights are passed to ``fit`` of the search.
     **kwargs : dict
         Passed to :func:`sklearn.metrics.make_scorer` (e.g.
-        ``response_method``, ``greater_is_better``).
+        ``response_method``, ``greater_is_better``); only with a callable.
 
     Returns
     -------
@@ -50,7 +57,16 @@ def importance_weighted_scorer(score_func=accuracy_score, *, alias="iw", **kwarg
     >>> from skreweight.model_selection import importance_weighted_scorer
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     scorer = importance_weighted_scorer(alias="iw")
+    ...     auc = importance_weighted_scorer("roc_auc")
     """
+    if isinstance(score_func, str):
+        if kwargs:
+            raise TypeError(
+                f"importance_weighted_scorer({score_func!r}) takes no make_scorer "
+                f"arguments ({sorted(kwargs)}): a scoring name fixes them. Pass "
+                "the metric function instead to set them."
+            )
+        return get_scorer(score_func).set_score_request(sample_weight=alias)
     return make_scorer(score_func, **kwargs).set_score_request(sample_weight=alias)
 
 
@@ -104,12 +120,21 @@ class _MetadataScorer:
 
 
 class WorstGroupScorer(_MetadataScorer):
-    """Scorer returning the worst-group accuracy; requests ``sample_group``.
+    """Scorer returning the worst score over groups; requests ``sample_group``.
 
     Use it as ``scoring=WorstGroupScorer()`` in ``GridSearchCV`` or
     ``cross_validate`` with metadata routing enabled, and pass
     ``sample_group`` to ``fit``. It raises when ``sample_group`` does not
     arrive, instead of silently scoring a single group.
+
+    Parameters
+    ----------
+    scoring : str or callable, default="accuracy"
+        Any scikit-learn scoring name (``"roc_auc"``, ``"neg_log_loss"``,
+        ``"balanced_accuracy"``, ...) or scorer ``scorer(estimator, X, y)``.
+        Each group is scored on its own rows and the lowest (scikit-learn
+        scorers are "greater is better") is returned. A metric that needs
+        both classes (``"roc_auc"``) fails on a group holding one class.
 
     Examples
     --------
@@ -120,9 +145,16 @@ class WorstGroupScorer(_MetadataScorer):
     >>> clf = DummyClassifier().fit(X, y)
     >>> WorstGroupScorer()(clf, X, y, sample_group=[0, 0, 1, 1])
     0.5
+    >>> y = np.array([0, 1, 1, 0])  # both classes in each group
+    >>> clf = DummyClassifier().fit(X, y)
+    >>> WorstGroupScorer("balanced_accuracy")(clf, X, y, sample_group=[0, 0, 1, 1])
+    0.5
     """
 
     _requests = {"sample_group": True}
+
+    def __init__(self, scoring="accuracy"):
+        self.scoring = scoring
 
     def __call__(self, estimator, X, y, sample_group=None, **kwargs):
         if sample_group is None:
@@ -130,7 +162,24 @@ class WorstGroupScorer(_MetadataScorer):
                 "WorstGroupScorer needs sample_group: enable metadata routing and "
                 "pass sample_group=... to fit of the search."
             )
-        return worst_group_accuracy(y, estimator.predict(X), sample_group=sample_group)
+        if self.scoring == "accuracy":
+            return worst_group_accuracy(
+                y, estimator.predict(X), sample_group=sample_group
+            )
+        y = np.asarray(y)
+        g = check_sample_group(sample_group, y.shape[0], allow_none=False)
+        scorer = get_scorer(self.scoring)
+        return float(
+            min(
+                scorer(estimator, _safe_indexing(X, idx), y[idx])
+                for idx in (np.flatnonzero(g == v) for v in np.unique(g))
+            )
+        )
+
+    def __repr__(self):
+        if self.scoring == "accuracy":
+            return "WorstGroupScorer()"
+        return f"WorstGroupScorer(scoring={self.scoring!r})"
 
 
 class IWCVScorer(_MetadataScorer):

@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import HasMethods, Interval
 from ..utils.validation import check_sample_weight, warn_missing_context
 from ._common import (
@@ -439,13 +440,13 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         share, rho = self.group_size_ / total, self.robustness
         q = np.full(n_groups, 1.0 / n_groups)
         history = [q]
+        progress = Progress(self, self.verbose, total=self.max_iter, unit="round")
         for it in range(self.max_iter):
             mixed = (1.0 - rho) * share + rho * q
             w = sw * total * (mixed / self.group_size_)[inverse]
             est = clone(self.estimator).fit(X, y, sample_weight=w)
             losses = self._group_loss(est, X, y, inverse, sw)
-            if self.verbose:
-                print(f"Group DRO round {it}: adjusted group losses {losses}")
+            progress(it + 1, adjusted_group_losses=losses)
             q_new = q * np.exp(self.eta * (losses - losses.max()))
             q_new /= q_new.sum()
             history.append(q_new)

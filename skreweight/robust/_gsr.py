@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import (
     check_sample_group,
@@ -431,6 +432,7 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
         best = (-np.inf, 0, theta, w)
         q_hist, wga_hist = [], []
         factor = None
+        progress = Progress(self, self.verbose, total=self.max_iter, unit="round")
         for t in range(self.max_iter):
             if t > 0:
                 theta = fit_last_layer(
@@ -439,11 +441,11 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
             factor = cho_factor(_hessian(lin, _augment(X), theta, w, self.alpha))
             acc, loss = self._group_metrics(lin, theta, *validation_set)
             wga_hist.append(acc.min())
-            if self.verbose:
-                print(
-                    f"GSR round {t}: validation worst-group accuracy "
-                    f"{acc.min():.4f}, ESS/n {1 / (X.shape[0] * w @ w):.3f}"
-                )
+            progress(
+                t + 1,
+                worst_group_accuracy=float(acc.min()),
+                ess_ratio=float(1 / (X.shape[0] * w @ w)),
+            )
             if acc.min() > best[0]:
                 best = (acc.min(), t, theta, w)
             q = q * np.exp(1.0 - acc if self.group_metric == "accuracy" else loss)

@@ -14,6 +14,7 @@ from scipy.special import expit, gammaln
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._balancing import _arm_problems, _BaseCausalWeighter
 
@@ -364,7 +365,7 @@ class IPMBalancing(_BaseCausalWeighter):
         Seeds the random features or directions and the sigmoid
         discriminator.
     verbose : int, default=0
-        Log the solver's progress (``logging``, logger ``skreweight``).
+        Print the solver's progress (one line per 100 iterations at 1).
 
     Attributes
     ----------
@@ -582,7 +583,7 @@ class IPMBalancing(_BaseCausalWeighter):
             op, sg, self.alpha, tol=self.tol, max_iter=self.max_iter, rng=rng
         )
         if self.verbose:
-            logger.info("IPMBalancing: FISTA %d iterations, gap %.2e", n_iter, gap)
+            Progress(self, 1).message(f"FISTA: {n_iter} iterations, gap {gap:.2e}")
         return m, n_iter, ok, self._mmd(op, m, Zt, st)
 
     def _mmd(self, op, m, Zt, st):
@@ -662,6 +663,7 @@ class IPMBalancing(_BaseCausalWeighter):
             p /= p.sum()
             return p, p, 1.0
 
+        progress = Progress(self, self.verbose, total=self.max_iter, every=100)
         for it in range(self.max_iter):
             m, p, cc = masses(u)
             for _ in range(5):  # adversary: ascend sum of squared imbalances
@@ -681,8 +683,7 @@ class IPMBalancing(_BaseCausalWeighter):
             else:
                 grad = p * (g_m - p @ g_m)
             u = u + adam_w.step(grad)
-            if self.verbose and it % 100 == 0:
-                logger.info("IPMBalancing sigmoid: step %d, IPM %.3e", it, abs(diff[j]))
+            progress(it + 1, ipm=abs(float(diff[j])))
         m = masses(u)[0]
         diff = q @ expit(Zt @ A + c) - m @ expit(Zg @ A + c)
         return m, self.max_iter, True, float(np.max(np.abs(diff))), u

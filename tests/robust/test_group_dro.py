@@ -237,7 +237,7 @@ def test_verbose_prints_rounds(data, capsys):
     GroupDROClassifier(LogisticRegression(), max_iter=2, verbose=1).fit(
         data.X, data.y, sample_group=data.group
     )
-    assert "Group DRO round 1" in capsys.readouterr().out
+    assert "[GroupDROClassifier] round 1/2: " in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- robustness

@@ -178,4 +178,4 @@ def test_verbose_prints_rounds(data, capsys):
         y_target=target.y,
         target_group=target.group,
     )
-    assert "GSR round 1" in capsys.readouterr().out
+    assert "[GSRClassifier] round 1/2: worst_group_accuracy=" in capsys.readouterr().out
