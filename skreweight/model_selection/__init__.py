@@ -8,6 +8,7 @@ from ._scorers import (
     importance_weighted_scorer,
     worst_group_accuracy,
 )
+from ._sensitivity_scorer import sensitivity_loss, sensitivity_loss_scorer
 from ._split import GroupStratifiedKFold
 
 __all__ = [
@@ -18,5 +19,7 @@ __all__ = [
     "importance_weighted_scorer",
     "r_loss",
     "r_loss_scorer",
+    "sensitivity_loss",
+    "sensitivity_loss_scorer",
     "worst_group_accuracy",
 ]
