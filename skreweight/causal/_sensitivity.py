@@ -123,14 +123,16 @@ def _fold_task(model, X, y, t, bw, train, test, arms, gamma, *, max_iter, tol):
         )
         info["n_iter"] = max(info["n_iter"], fits["n_iter"])
         info["converged"] &= fits["converged"]
+        mu = fits["mu"].predict(X[test])
+        preds[(arm, None)] = (mu, np.ones(test.shape[0]))
         for upper in (True, False):
             if gamma == 1.0:
-                theta, D = fits["mu"].predict(X[test]), np.ones(test.shape[0])
+                preds[(arm, upper)] = preds[(arm, None)]
             else:
                 m_theta, m_d = fits[upper]
                 theta = m_theta.predict(X[test])
                 D = np.clip(m_d.predict(X[test]), 1.0, gamma)
-            preds[(arm, upper)] = (theta, D)
+                preds[(arm, upper)] = (theta, D)
     return test, preds, info
 
 
@@ -449,9 +451,8 @@ class ATEBounds(BaseEstimator):
         self.weights_ = w
         self._state = {"X": X, "y": y, "t": t, "s": s, "w": w, "folds": folds}
         self._model = model
-        point = self._bounds_at(1.0)
-        self.effect_, self.stderr_ = point["bounds"][0], point["stderr"][0]
-        res = point if self.gamma == 1 else self._bounds_at(float(self.gamma))
+        res = self._bounds_at(float(self.gamma))
+        self.effect_, self.stderr_ = res["point"]
         self.bounds_, self.bounds_stderr_ = res["bounds"], res["stderr"]
         self.n_iter_ = res["n_iter"]
         self.crossed_ = bool(
@@ -570,7 +571,9 @@ class ATEBounds(BaseEstimator):
             for train, test in st["folds"]
         )
         n = X.shape[0]
-        pred = {(a, u): (np.empty(n), np.empty(n)) for a in arms for u in (True, False)}
+        pred = {
+            (a, u): (np.empty(n), np.empty(n)) for a in arms for u in (True, False, None)
+        }
         n_iter, converged = 1, True
         for test, preds, info in results:
             n_iter = max(n_iter, info["n_iter"])
@@ -587,31 +590,35 @@ class ATEBounds(BaseEstimator):
                 stacklevel=3,
             )
         bounds, stderr = [], []
-        for upper_effect in (False, True):
+        # (arm-1 side, arm-0 side, gamma): lower bound, upper bound, AIPW
+        for side1, side0, g in ((False, True, gamma), (True, False, gamma),
+                                (None, None, 1.0)):
             if att:
                 tgt = t == 1
                 S1 = s[tgt].sum()
                 mean1 = float(np.dot(s[tgt], y[tgt])) / S1
                 psi1 = np.where(tgt, (y - mean1) / S1, 0.0)
-                # E[Y(0) | T=1]: its lower bound gives the upper effect bound
+                # E[Y(0) | T=1]: its upper bound gives the lower effect bound
                 b0, psi0 = _counterfactual_bound(
-                    y, t, w, s, 0, *pred[(0, not upper_effect)], gamma,
-                    not upper_effect, tgt,
+                    y, t, w, s, 0, *pred[(0, side0)], g, side0, tgt
                 )
                 est, psi = mean1 - b0, psi1 - psi0
             else:
                 b1, psi1 = _counterfactual_bound(
-                    y, t, w, s, 1, *pred[(1, upper_effect)], gamma, upper_effect,
-                    None,
+                    y, t, w, s, 1, *pred[(1, side1)], g, side1, None
                 )
                 b0, psi0 = _counterfactual_bound(
-                    y, t, w, s, 0, *pred[(0, not upper_effect)], gamma,
-                    not upper_effect, None,
+                    y, t, w, s, 0, *pred[(0, side0)], g, side0, None
                 )
                 est, psi = b1 - b0, psi1 - psi0
             bounds.append(float(est))
             stderr.append(float(np.sqrt(np.dot(s, psi**2))))
-        return {"bounds": tuple(bounds), "stderr": tuple(stderr), "n_iter": n_iter}
+        return {
+            "bounds": tuple(bounds[:2]),
+            "stderr": tuple(stderr[:2]),
+            "point": (bounds[2], stderr[2]),
+            "n_iter": n_iter,
+        }
 
     # ------------------------------------------------------------ inference
     def conf_int(self, alpha=0.05):
@@ -686,8 +693,9 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     The strength of hidden confounding (an odds ratio of treatment between
     units with the same covariates) that would make a fitted
     :class:`ATEBounds` estimate no longer significant at level ``alpha``.
-    Bisection over ``log(gamma)``, refitting the bound models with the
-    estimator's weights and folds (the bounds widen with ``gamma``).
+    Brent's root search over ``log(gamma)`` for the confidence limit on the
+    side of 0, refitting the bound models with the estimator's weights and
+    folds (the bounds widen with ``gamma``).
 
     Read more in the :ref:`User Guide <sensitivity>`.
 
@@ -706,8 +714,8 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     -------
     gamma : float
         1.0 when the AIPW interval already contains 0; ``inf`` when 0 stays
-        outside up to ``gamma_max``; otherwise the upper end of the final
-        bisection bracket (the interval at this ``gamma`` contains 0).
+        outside up to ``gamma_max``; otherwise the root, to within a
+        relative ``rtol``, rounded up (the interval there contains 0).
 
     See Also
     --------
@@ -733,23 +741,23 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     if not rtol > 0:
         raise ValueError(f"rtol must be positive; got {rtol}.")
 
-    def holds_zero(g):
-        res = estimator._bounds_at(g)
-        lo, hi = ATEBounds._conf_int(res["bounds"], res["stderr"], alpha)
-        return lo <= 0.0 <= hi
+    def ci(log_gamma):
+        res = estimator._bounds_at(float(np.exp(log_gamma)))
+        return ATEBounds._conf_int(res["bounds"], res["stderr"], alpha)
 
-    if holds_zero(1.0):
+    lo0, hi0 = ci(0.0)
+    if lo0 <= 0.0 <= hi0:
         return 1.0
-    if not holds_zero(gamma_max):
+    # the confidence limit on the side of 0 moves towards it as gamma grows
+    side = 0 if lo0 > 0 else 1
+    top = float(np.log(gamma_max))
+    if (ci(top)[side] > 0) == (side == 0):
         return float("inf")
-    lo, hi = 0.0, float(np.log(gamma_max))
-    while hi - lo > np.log1p(rtol):
-        mid = 0.5 * (lo + hi)
-        if holds_zero(float(np.exp(mid))):
-            hi = mid
-        else:
-            lo = mid
-    return float(np.exp(hi))
+    root = optimize.brentq(
+        lambda lg: ci(lg)[side], 0.0, top, xtol=float(np.log1p(rtol)) / 2
+    )
+    # step to the side where the interval holds 0
+    return float(np.exp(root) * (1.0 + rtol / 2))
 
 
 # -------------------------------------------------------------- CATEBounds
