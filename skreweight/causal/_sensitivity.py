@@ -572,7 +572,9 @@ class ATEBounds(BaseEstimator):
         )
         n = X.shape[0]
         pred = {
-            (a, u): (np.empty(n), np.empty(n)) for a in arms for u in (True, False, None)
+            (a, u): (np.empty(n), np.empty(n))
+            for a in arms
+            for u in (True, False, None)
         }
         n_iter, converged = 1, True
         for test, preds, info in results:
@@ -591,8 +593,11 @@ class ATEBounds(BaseEstimator):
             )
         bounds, stderr = [], []
         # (arm-1 side, arm-0 side, gamma): lower bound, upper bound, AIPW
-        for side1, side0, g in ((False, True, gamma), (True, False, gamma),
-                                (None, None, 1.0)):
+        for side1, side0, g in (
+            (False, True, gamma),
+            (True, False, gamma),
+            (None, None, 1.0),
+        ):
             if att:
                 tgt = t == 1
                 S1 = s[tgt].sum()
@@ -675,7 +680,9 @@ class ATEBounds(BaseEstimator):
             g = _check_gamma(float(g), type(self).__name__)
             res = self._bounds_at(g)
             lo, hi = self._conf_int(res["bounds"], res["stderr"], alpha)
-            rows.append((g, *res["bounds"], lo, hi, res["bounds"][0] > res["bounds"][1]))
+            rows.append(
+                (g, *res["bounds"], lo, hi, res["bounds"][0] > res["bounds"][1])
+            )
         return pd.DataFrame(
             rows, columns=["gamma", "lower", "upper", "ci_lower", "ci_upper", "crossed"]
         )
@@ -734,7 +741,8 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     """
     if not isinstance(estimator, ATEBounds):
         raise TypeError(
-            f"robustness_value needs a fitted ATEBounds; got {type(estimator).__name__}."
+            f"robustness_value needs a fitted ATEBounds; got "
+            f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator, "bounds_")
     gamma_max = _check_gamma(gamma_max, "robustness_value")

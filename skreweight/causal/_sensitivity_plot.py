@@ -50,7 +50,8 @@ def sensitivity_plot(estimator, gammas=None, *, alpha=0.05, robustness=None, ax=
 
     if not isinstance(estimator, ATEBounds):
         raise TypeError(
-            f"sensitivity_plot needs a fitted ATEBounds; got {type(estimator).__name__}."
+            f"sensitivity_plot needs a fitted ATEBounds; got "
+            f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator, "bounds_")
     gammas = np.linspace(1.0, 3.0, 15) if gammas is None else np.asarray(gammas)
@@ -70,8 +71,13 @@ def sensitivity_plot(estimator, gammas=None, *, alpha=0.05, robustness=None, ax=
     )
     ax.axhline(0.0, color="black", linewidth=0.8)
     if robustness is not None and np.isfinite(robustness):
-        ax.axvline(robustness, color="C3", linestyle="--", linewidth=1,
-                   label=f"robustness value {robustness:.3g}")
+        ax.axvline(
+            robustness,
+            color="C3",
+            linestyle="--",
+            linewidth=1,
+            label=f"robustness value {robustness:.3g}",
+        )
     ax.set_xlabel("gamma (odds ratio of hidden confounding)")
     ax.set_ylabel(f"{estimator.estimand_} bounds")
     ax.legend(loc="best")
