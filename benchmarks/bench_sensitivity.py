@@ -46,6 +46,8 @@ Usage::
     python benchmarks/bench_sensitivity.py --out benchmarks/results_sensitivity.jsonl
     .venv-bench/bin/python benchmarks/bench_sensitivity.py --doubleml \
         --out benchmarks/results_sensitivity.jsonl
+    python benchmarks/bench_sensitivity.py --summarize \
+        benchmarks/results_sensitivity.jsonl
 """
 
 # Authors: The skreweight developers
@@ -414,6 +416,88 @@ def run_speed(fh, repeats=3):
             )
 
 
+def summarize(path):
+    """Print the markdown tables of RESULTS.md from the JSON lines."""
+    recs = [json.loads(line) for line in open(path) if line.strip()]
+    by = {}
+    for r in recs:
+        by.setdefault(r["part"], []).append(r)
+    if "validity" in by:
+        print(
+            "| gamma0 | reps | coverage, bounds CI | coverage, AIPW CI |"
+            " mean lower | mean upper | mean AIPW | true ATE |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for r in by["validity"]:
+            print(
+                f"| {r['gamma0']:g} | {r['reps']} | {r['coverage_bounds_ci']:.3f} | "
+                f"{r['coverage_aipw_ci']:.3f} | {r['mean_lower']:.3f} | "
+                f"{r['mean_upper']:.3f} | {r['mean_aipw']:.3f} | 1 |"
+            )
+    if "gamma1" in by:
+        rs = by["gamma1"]
+        print(
+            f"\ngamma=1 vs WeightingEstimator(dr): {len(rs)} fits, largest "
+            f"|difference| {max(r['max_abs_diff'] for r in rs):.2e}; largest set "
+            f"width {max(abs(r['set_width']) for r in rs):.2e}; largest CI width "
+            f"difference {max(abs(r['ci_width'] - r['aipw_ci_width']) for r in rs):.2e}"
+        )
+    if "sharpness" in by:
+        print(
+            "\n| gamma | mean lower | closed form | mean upper | closed form |"
+            " sd upper | mean width | closed-form width | Dorn-Guo sqrt(gamma) |"
+            " Dorn-Guo gamma |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in by["sharpness"]:
+            print(
+                f"| {r['gamma']:g} | {r['mean_lower']:.4f} | "
+                f"{r['closed_form_lower']:.4f} | {r['mean_upper']:.4f} | "
+                f"{r['closed_form_upper']:.4f} | {r['sd_upper']:.4f} | "
+                f"{r['mean_width']:.4f} | {r['closed_form_width']:.4f} | "
+                f"{r['dorn_guo_width_sqrt_gamma']:.4f} | "
+                f"{r['dorn_guo_width_gamma']:.4f} |"
+            )
+    if "speed" in by:
+        print(
+            "\n| data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
+            " one-step ratio | expectile fits |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for r in by["speed"]:
+            print(
+                f"| {r['data']} | {r['outcome_model']} | {r['aipw_s']:.3f} | "
+                f"{r['bounds_s']:.3f} | {r['ratio']:.2f} | "
+                f"{r['ratio_one_step']:.2f} | {r['n_iter']} |"
+            )
+    if "lalonde" in by:
+        for r in by["lalonde"]:
+            if r["impl"] == "skreweight":
+                print(
+                    f"\nskreweight {r['comparison']} ({r['weights']}): ATT "
+                    f"{r['att']:.0f} (se {r['stderr']:.0f}), CI "
+                    f"[{r['ci'][0]:.0f}, {r['ci'][1]:.0f}], robustness value "
+                    f"{r['robustness_value']:.3f}, warnings {r['warnings']}"
+                )
+                for p in r["path"]:
+                    print(
+                        f"  gamma {p['gamma']:g}: bounds [{p['lower']:.0f}, "
+                        f"{p['upper']:.0f}], CI [{p['ci_lower']:.0f}, "
+                        f"{p['ci_upper']:.0f}]"
+                    )
+            else:
+                print(
+                    f"\nDoubleML {r['comparison']}: ATTE {r['att']:.0f} "
+                    f"(se {r['stderr']:.0f})"
+                )
+                for p in r["sensitivity"]:
+                    print(
+                        f"  cf_y=cf_d={p['cf_y']:g}: bounds [{p['theta_lower']:.0f},"
+                        f" {p['theta_upper']:.0f}], CI [{p['ci_lower']:.0f}, "
+                        f"{p['ci_upper']:.0f}], RV {p['rv']:.4f}, RVa {p['rva']:.4f}"
+                    )
+
+
 PARTS = {
     "validity": run_validity,
     "gamma1": run_gamma1,
@@ -429,7 +513,11 @@ def main():
     parser.add_argument("--doubleml", action="store_true", help="run the peer only")
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--summarize", default=None, help="JSON lines to tabulate")
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     fh = open(args.out, "a") if args.out else None
     try:
         if args.doubleml:

@@ -367,3 +367,13 @@ def test_ridge_outcome_model_runs_and_reports_iterations(ks):
     assert est.n_iter_ >= 1
     assert est.propensity_.shape == ks.y.shape
     assert_allclose([np.mean(est.weights_[ks.treatment == a]) for a in (0, 1)], 1.0)
+
+
+def test_linear_fast_path_is_the_weighted_least_squares_of_linear_regression():
+    from skreweight.causal._sensitivity import _WeightedLeastSquares
+
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(50, 3)), rng.normal(size=50), rng.uniform(size=50)
+    ref = LinearRegression().fit(X, y, sample_weight=w)
+    fast = _WeightedLeastSquares(fit_intercept=True).fit(X, y, w)
+    assert_allclose(fast.predict(X), ref.predict(X), rtol=1e-10)
