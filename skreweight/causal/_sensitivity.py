@@ -624,8 +624,11 @@ class ATEBounds(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: an expectile model did not settle within "
                 f"max_iter={self.max_iter} reweighted fits (more than tol="
-                f"{self.tol:g} of the rows still change side). Increase max_iter "
-                "or use a smoother outcome_model.",
+                f"{self.tol:g} of the rows still change side). Flexible models "
+                "(boosting, forests) never reach an exact fixed point: for the ATE "
+                "bounds, max_iter=1 (the one-step fit, whose first-order error the "
+                "orthogonal score absorbs) is far cheaper; otherwise increase "
+                "max_iter or use a smoother outcome_model.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
