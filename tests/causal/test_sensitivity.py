@@ -377,3 +377,23 @@ def test_linear_fast_path_is_the_weighted_least_squares_of_linear_regression():
     ref = LinearRegression().fit(X, y, sample_weight=w)
     fast = _WeightedLeastSquares(fit_intercept=True).fit(X, y, w)
     assert_allclose(fast.predict(X), ref.predict(X), rtol=1e-10)
+
+
+def test_a_cheap_normalizer_model_changes_the_bounds_little(ks):
+    kw = dict(
+        gamma=2.0,
+        cv=2,
+        random_state=0,
+        max_iter=1,
+        outcome_model=RandomForestRegressor(
+            n_estimators=10, random_state=0, min_samples_leaf=20
+        ),
+    )
+    own = ATEBounds(**kw).fit(ks.X, ks.y, treatment=ks.treatment)
+    cheap = ATEBounds(normalizer_model=LinearRegression(), **kw).fit(
+        ks.X, ks.y, treatment=ks.treatment
+    )
+    assert own.effect_ == cheap.effect_
+    # first-order insensitive to D: within a standard error of each other
+    assert_allclose(own.bounds_, cheap.bounds_, atol=own.bounds_stderr_[0])
+    assert own.bounds_ != cheap.bounds_
