@@ -11,6 +11,7 @@ from ._scorers import (
     importance_weighted_scorer,
     worst_group_accuracy,
 )
+from ._sensitivity_scorer import sensitivity_loss, sensitivity_loss_scorer
 from ._split import GroupStratifiedKFold
 from ._warnings import summarize_warnings
 
@@ -26,6 +27,8 @@ __all__ = [
     "importance_weighted_scorer",
     "r_loss",
     "r_loss_scorer",
+    "sensitivity_loss",
+    "sensitivity_loss_scorer",
     "summarize_warnings",
     "worst_group_accuracy",
 ]
