@@ -468,6 +468,7 @@ for _name in (
     }
     CONTEXT[_name] = ("X_target",)
 
+
 # ------------------------------------------------------------ off-policy (policy)
 # sklearn's checks call fit(X, y) without metadata, but the policy estimators
 # require `action` (and the value estimator `target_proba`). Test-only
@@ -577,41 +578,6 @@ def _policy_shim(name, **params):
             func.__doc__ = getattr(cls, method).__doc__
         attrs["__module__"] = __name__
         shim = type(key, (cls,), attrs)
-
-# ------------------------------------------------------ sensitivity bounds
-# ATEBounds and CATEBounds cannot fit without ``treatment``; the test-only
-# subclasses above supply a deterministic one.
-def _sensitivity_cate_shim(**params):
-    """CATEBounds with a treatment derived from a hash of each row when none
-    is given (repeated rows share it, so sample-weight equivalence holds)."""
-    from ..causal import CATEBounds
-
-    key = "_CATEBoundsWithTreatment"
-    if key not in globals():
-
-        def _t(X, treatment):
-            if treatment is None:
-                treatment = _dummy_treatment(X)
-            if treatment is None:
-                raise ValueError(
-                    "Found array with 1 sample(s) while a minimum of 2 is "
-                    "required: 1 sample cannot hold both arms."
-                )
-            return treatment
-
-        def fit(self, X, y, *, treatment=None, sample_weight=None):
-            return CATEBounds.fit(
-                self, X, y, treatment=_t(X, treatment), sample_weight=sample_weight
-            )
-
-        def score(self, X, y, *, treatment=None, sample_weight=None):
-            return CATEBounds.score(
-                self, X, y, treatment=_t(X, treatment), sample_weight=sample_weight
-            )
-
-        fit.__doc__, score.__doc__ = CATEBounds.fit.__doc__, CATEBounds.score.__doc__
-        shim = type(key, (CATEBounds,), {"fit": fit, "score": score,
-                                         "__module__": __name__})
         shim.__qualname__ = key
         globals()[key] = shim
     return globals()[key](**params)
@@ -658,6 +624,46 @@ CONTEXT["PolicyValueEstimator"] = ("action",)
 CONTEXT["BalancingPropensity"] = ("action",)
 CONTEXT["OffPolicyClassifier"] = ("action",)
 CONTEXT["DebiasedRatingRegressor"] = ("X_target",)
+
+
+# ------------------------------------------------------ sensitivity bounds
+# ATEBounds and CATEBounds cannot fit without ``treatment``; the test-only
+# subclasses above supply a deterministic one.
+def _sensitivity_cate_shim(**params):
+    """CATEBounds with a treatment derived from a hash of each row when none
+    is given (repeated rows share it, so sample-weight equivalence holds)."""
+    from ..causal import CATEBounds
+
+    key = "_CATEBoundsWithTreatment"
+    if key not in globals():
+
+        def _t(X, treatment):
+            if treatment is None:
+                treatment = _dummy_treatment(X)
+            if treatment is None:
+                raise ValueError(
+                    "Found array with 1 sample(s) while a minimum of 2 is "
+                    "required: 1 sample cannot hold both arms."
+                )
+            return treatment
+
+        def fit(self, X, y, *, treatment=None, sample_weight=None):
+            return CATEBounds.fit(
+                self, X, y, treatment=_t(X, treatment), sample_weight=sample_weight
+            )
+
+        def score(self, X, y, *, treatment=None, sample_weight=None):
+            return CATEBounds.score(
+                self, X, y, treatment=_t(X, treatment), sample_weight=sample_weight
+            )
+
+        fit.__doc__, score.__doc__ = CATEBounds.fit.__doc__, CATEBounds.score.__doc__
+        shim = type(key, (CATEBounds,), {"fit": fit, "score": score,
+                                         "__module__": __name__})
+        shim.__qualname__ = key
+        globals()[key] = shim
+    return globals()[key](**params)
+
 
 INIT_PARAMS["ATEBounds"] = lambda: [
     _causal_shim("ATEBounds", gamma=2.0, cv=2, random_state=0),
