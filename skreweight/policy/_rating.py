@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ..utils.validation import check_sample_weight, check_X_target
+from ..utils.validation import (
+    check_sample_weight,
+    check_X_target,
+    warn_missing_context,
+    warn_no_overlap,
+)
 from ._common import fit_propensity, folds, warn_small_propensity
 
 __all__ = ["DebiasedRatingRegressor"]
@@ -165,18 +170,20 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
         s = check_sample_weight(sample_weight, X)
         base = Ridge() if self.estimator is None else self.estimator
         self.imputation_model_ = None
-        if self.method == "naive":
+        if X_target is None and self.method != "naive":
+            warn_missing_context(
+                type(self).__name__,
+                "X_target",
+                "no missing pairs: every pair counts as observed, an unweighted "
+                "fit (method='naive')",
+            )
+        if self.method == "naive" or X_target is None:
             self.propensity_ = np.ones(X.shape[0])
             self.weights_ = np.ones(X.shape[0])
             self.estimator_ = clone(base).fit(X, y, sample_weight=s)
             return self
-        if X_target is None:
-            raise ValueError(
-                f"{type(self).__name__}(method={self.method!r}) requires X_target: "
-                "the features of the pairs whose rating is missing. With metadata "
-                "routing enabled, make sure it is requested and routed."
-            )
         Xt = check_X_target(self, X_target)
+        warn_no_overlap(X[s > 0], Xt, owner=type(self).__name__)
         n, m = X.shape[0], Xt.shape[0]
         Z = np.vstack([X, Xt])
         observed = np.r_[np.ones(n, dtype=int), np.zeros(m, dtype=int)]

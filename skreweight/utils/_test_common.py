@@ -658,8 +658,9 @@ def _sensitivity_cate_shim(**params):
             )
 
         fit.__doc__, score.__doc__ = CATEBounds.fit.__doc__, CATEBounds.score.__doc__
-        shim = type(key, (CATEBounds,), {"fit": fit, "score": score,
-                                         "__module__": __name__})
+        shim = type(
+            key, (CATEBounds,), {"fit": fit, "score": score, "__module__": __name__}
+        )
         shim.__qualname__ = key
         globals()[key] = shim
     return globals()[key](**params)

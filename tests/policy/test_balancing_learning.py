@@ -9,6 +9,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skreweight.datasets import make_bandit_feedback, make_mnar_ratings
+from skreweight.exceptions import MissingContextWarning
 from skreweight.metrics import standardized_mean_difference
 from skreweight.model_selection import PolicyValueScorer
 from skreweight.policy import (
@@ -200,12 +201,13 @@ def test_debiasing_with_balancing_propensity_lowers_error():
     assert errors["dr"] < errors["naive"]
 
 
-def test_rating_requires_X_target(r):
+def test_rating_without_X_target_warns_and_fits_naive(r):
     o = r.observed
-    with pytest.raises(ValueError, match="requires X_target"):
-        DebiasedRatingRegressor().fit(r.X[o], r.y[o])
+    with pytest.warns(MissingContextWarning, match="X_target"):
+        fallback = DebiasedRatingRegressor().fit(r.X[o], r.y[o])
     naive = DebiasedRatingRegressor(method="naive").fit(r.X[o], r.y[o])
-    assert_allclose(naive.weights_, 1.0)
+    assert_allclose(fallback.weights_, 1.0)
+    assert_allclose(fallback.predict(r.X), naive.predict(r.X))
 
 
 def test_dummy_reward_model_dr_equals_ips_terms(d):
