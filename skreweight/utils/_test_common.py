@@ -386,3 +386,30 @@ def _construct_instances(cls):
 def _get_expected_failed_checks(estimator):
     """Map check name to reason for the checks ``estimator`` is known to fail."""
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+# ------------------------------------------------------------------- ensemble
+CONTEXT = globals().setdefault("CONTEXT", {})
+
+
+def _optimally_weighted(**params):
+    from sklearn.tree import DecisionTreeRegressor
+
+    from ..ensemble import OptimallyWeightedRegressor
+
+    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))]
+    return OptimallyWeightedRegressor(members, cv=3, **params)
+
+
+INIT_PARAMS["OptimallyWeightedRegressor"] = lambda: [
+    _optimally_weighted(),
+    _optimally_weighted(loss="quantile", quantile=0.3),
+]
+EXPECTED_FAILED_CHECKS["OptimallyWeightedRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "the out-of-fold predictions depend on the folds, and repeated rows fall "
+        "in other folds than one row with an integer weight (as for sklearn's "
+        "StackingRegressor)"
+    ),
+}
+CONTEXT["OptimallyWeightedRegressor"] = ()
