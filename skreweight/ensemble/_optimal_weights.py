@@ -66,14 +66,23 @@ def _slice_params(params, indices, n_samples):
     return out
 
 
-def _check_2d(X):
-    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X)
+def _as_2d(X):
+    """X as given (arrays, frames, CSR/CSC), or as an array; must be 2D."""
+    if issparse(X):
+        # row-indexable for the folds
+        X = X if X.format in ("csr", "csc") else X.tocsr()
+    elif not hasattr(X, "shape"):
+        X = check_array(
+            X, dtype=None, ensure_2d=False, allow_nd=True, ensure_all_finite=False
+        )
+    ndim = len(X.shape)
     if ndim != 2:
         raise ValueError(
             f"Expected a 2D array for X, got {ndim}D instead. Reshape your data "
             "either using array.reshape(-1, 1) if it has a single feature or "
             "array.reshape(1, -1) if it contains a single sample."
         )
+    return X
 
 
 def _fit_predict(estimator, X, y, params, train, test):
@@ -349,11 +358,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
         self._validate_params()
         names, estimators = self._validate_estimators()
         validate_data(self, X, skip_check_array=True)
-        if issparse(X) and X.format not in ("csr", "csc"):
-            X = X.tocsr()  # row-indexable for the folds
-        elif not (hasattr(X, "shape") or hasattr(X, "iloc")):
-            X = check_array(X, dtype=None, ensure_all_finite=False)
-        _check_2d(X)
+        X = _as_2d(X)
         y = self._check_y(X, y)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
         per_est, split_params = self._route(names, estimators, sw, fit_params)
@@ -381,7 +386,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
         self.estimators_ = [est for (_, tr, _), (est, _) in zip(jobs, results) if tr is None]
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self._fit_weights(names, P, covered, y, sw)
-        train_pred = self._member_predictions(X)
+        train_pred = self._member_predictions(X, skip_zero=False)
         self.train_loss_ = _loss(self.loss, self.quantile, y, train_pred, sw)
         self.ensemble_train_loss_ = float(
             _loss(self.loss, self.quantile, y, train_pred @ self.weights_, sw)
@@ -455,11 +460,11 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
                 stacklevel=4,
             )
 
-    def _member_predictions(self, X):
+    def _member_predictions(self, X, skip_zero=True):
         cols = [
-            np.asarray(est.predict(X), dtype=np.float64).reshape(-1)
-            if w > 0
-            else np.zeros(_num_samples(X))
+            np.zeros(_num_samples(X))
+            if skip_zero and w == 0
+            else np.asarray(est.predict(X), dtype=np.float64).reshape(-1)
             for est, w in zip(self.estimators_, self.weights_)
         ]
         return np.column_stack(cols)
@@ -477,7 +482,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "weights_")
-        _check_2d(X)
+        X = _as_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         return self._member_predictions(X) @ self.weights_
 

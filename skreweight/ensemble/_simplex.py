@@ -160,23 +160,31 @@ def simplex_least_squares(P, y, sample_weight=None, *, solver="active_set"):
     if solver == "cvxpy" or not converged:
         w, used = _cvxpy_simplex_qp(G, b), "cvxpy"
     return w, dict(
-        n_iter=n_iter, converged=converged, solver=used, unique=_is_unique(G, w)
+        n_iter=n_iter, converged=converged, solver=used, unique=_is_unique(G, b, w)
     )
 
 
-def _is_unique(G, w, rtol=1e-9):
-    """Whether the QP optimum is unique: G is definite on the optimal face."""
-    free = np.flatnonzero(w > 0)
-    if free.size <= 1:
-        # a vertex is unique unless an equally good column ties with it; the
-        # estimator checks for identical columns separately
+def _is_unique(G, b, w, rtol=1e-9):
+    """Whether the QP optimum is unique.
+
+    Other optima exist exactly when G has a null direction ``d`` with
+    ``sum(d) == 0`` that stays on the optimal face: within the support of
+    ``w`` plus the zero weights whose bound multiplier vanishes (moving them
+    off zero costs nothing to first order).
+    """
+    scale = max(float(np.abs(np.diag(G)).max()), 1e-300)
+    g = G @ w - b
+    free = w > 0
+    nu = -float(np.mean(g[free]))
+    face = np.flatnonzero(free | (np.abs(g + nu) <= rtol * scale))
+    if face.size <= 1:
         return True
-    H = G[np.ix_(free, free)]
-    # basis of {d : sum(d) == 0} on the free coordinates
-    Z = np.eye(free.size)[:, 1:] - np.eye(free.size)[:, :1]
+    H = G[np.ix_(face, face)]
+    # orthonormal basis of {d : sum(d) == 0} on the face
+    Z = np.eye(face.size)[:, 1:] - np.eye(face.size)[:, :1]
     Q, _ = np.linalg.qr(Z)
     evals = np.linalg.eigvalsh(Q.T @ H @ Q)
-    return bool(evals.min() > rtol * max(float(np.abs(np.diag(G)).max()), 1e-300))
+    return bool(evals.min() > rtol * scale)
 
 
 def simplex_linear_loss(P, y, sample_weight=None, *, quantile=0.5):

@@ -397,7 +397,7 @@ def _optimally_weighted(**params):
 
     from ..ensemble import OptimallyWeightedRegressor
 
-    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))]
+    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))]
     return OptimallyWeightedRegressor(members, cv=3, **params)
 
 
