@@ -216,7 +216,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
     ...     [("ridge", Ridge(0.1)), ("tree", DecisionTreeRegressor(max_depth=3))]
     ... ).fit(X, y)
     >>> reg.weights_.round(3)
-    array([0.781, 0.219])
+    array([0.946, 0.054])
     >>> bool(reg.ensemble_cv_loss_ <= reg.cv_loss_.min())
     True
     """

@@ -413,3 +413,29 @@ EXPECTED_FAILED_CHECKS["OptimallyWeightedRegressor"] = {
     ),
 }
 CONTEXT["OptimallyWeightedRegressor"] = ()
+
+
+# ---------------------------------------------------- balanced bagging (imbalance)
+CONTEXT = globals().setdefault("CONTEXT", {})
+
+
+def _balanced_bagging(**params):
+    from ..imbalance import ClassBalancedBaggingClassifier
+
+    return ClassBalancedBaggingClassifier(n_estimators=5, random_state=0, **params)
+
+
+INIT_PARAMS["ClassBalancedBaggingClassifier"] = lambda: [
+    _balanced_bagging(),
+    _balanced_bagging(bootstrap="poisson", estimator=LogisticRegression()),
+]
+_BAGGING_SW_REASON = (
+    "integer sample_weight equals repeated rows in distribution (the sampling "
+    "rates scale with the weight), not draw by draw: the random counts of m "
+    "copies of a row differ from those of one row of weight m"
+)
+EXPECTED_FAILED_CHECKS["ClassBalancedBaggingClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": _BAGGING_SW_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _BAGGING_SW_REASON,
+}
+CONTEXT["ClassBalancedBaggingClassifier"] = ("X_target", "sample_group")

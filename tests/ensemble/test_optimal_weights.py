@@ -244,7 +244,10 @@ def test_bad_input(data):
 def test_parallel_equals_sequential_and_inputs_not_mutated(data):
     X, y = data
     X0, y0 = X.copy(), y.copy()
-    a = OptimallyWeightedRegressor(_members(), n_jobs=2).fit(X, y)
+    from joblib import parallel_backend
+
+    with parallel_backend("threading", n_jobs=2):
+        a = OptimallyWeightedRegressor(_members(), n_jobs=2).fit(X, y)
     b = OptimallyWeightedRegressor(_members()).fit(X, y)
     assert_allclose(a.weights_, b.weights_)
     assert_allclose(a.cv_predictions_, b.cv_predictions_)
