@@ -381,7 +381,7 @@ class ClassBalancedBaggingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEs
             warnings.warn(
                 f"{type(self).__name__}: {self.n_redraws_} bootstrap(s) gave no row "
                 f"to classes {empty} (expected draws "
-                f"{dict(zip(self.classes_.tolist(), self.class_draws_.tolist()))}) "
+                f"{dict(zip(self.classes_.tolist(), self.class_draws_.round(3).tolist()))}) "
                 "and were drawn again, which slightly favours that class's rows. "
                 "Increase max_samples or use bootstrap='multinomial'.",
                 UserWarning,
