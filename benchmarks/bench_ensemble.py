@@ -150,7 +150,7 @@ def run(out, seeds, versions, datasets=DATASETS):
             t_stack, c_stack = time.perf_counter() - t0, time.process_time() - c0
             G, b, _ = _gram(ens.cv_predictions_, ytr, np.ones(ytr.shape[0]))
             t0 = time.perf_counter()
-            w_as, _ = simplex_least_squares(ens.cv_predictions_, ytr)
+            w_as, qp_info = simplex_least_squares(ens.cv_predictions_, ytr)
             t_qp = time.perf_counter() - t0
             t0 = time.perf_counter()
             w_cvx = _cvxpy_simplex_qp(G, b)
@@ -179,6 +179,8 @@ def run(out, seeds, versions, datasets=DATASETS):
                 qp_time_active_set=t_qp,
                 qp_time_cvxpy=t_cvx,
                 max_weight_diff_cvxpy=float(np.max(np.abs(w_as - w_cvx))),
+                qp_solver_used=qp_info["solver"],
+                qp_n_iter=qp_info["n_iter"],
                 versions=versions,
                 load1=os.getloadavg()[0],
                 status="ok",
@@ -222,6 +224,7 @@ def summarize(records):
         qp = np.median([r["qp_time_active_set"] for r in rs]) * 1e3
         cvx = np.median([r["qp_time_cvxpy"] for r in rs]) * 1e3
         wd = max(r["max_weight_diff_cvxpy"] for r in rs)
+        assert all(r["qp_solver_used"] == "active_set" for r in rs), name
         print(
             f"| {name} | {rs[0]['n_train']} | {ens.mean():.4g} | {sel.mean():.4g} "
             f"| {stk.mean():.4g} | {ora.mean():.4g} "

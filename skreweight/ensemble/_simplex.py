@@ -34,57 +34,62 @@ def _gram(P, y, s):
     return Ps.T @ P, Ps.T @ y, float(np.dot(s / total, y * y))
 
 
-def _kkt_step(G, g, free):
-    """Minimum-norm step on the free set with ``sum(p) == 0``, and the multiplier."""
+def _face_minimiser(G, b, free):
+    """Minimiser of 1/2 w'Gw - b'w on the affine hull of a face of the simplex.
+
+    Solves ``G_FF z + nu 1 = b_F, sum(z) == 1`` (minimum norm when G_FF is
+    singular) and returns ``z`` and the multiplier ``nu``.
+    """
     k = free.size
     A = np.zeros((k + 1, k + 1))
     A[:k, :k] = G[np.ix_(free, free)]
     A[:k, k] = A[k, :k] = 1.0
-    rhs = np.zeros(k + 1)
-    rhs[:k] = -g[free]
+    rhs = np.r_[b[free], 1.0]
     sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
     return sol[:k], sol[k]
 
 
 def _active_set(G, b, max_iter):
-    """Primal active-set method for min 1/2 w'Gw - b'w on the simplex."""
+    """Primal active-set method for min 1/2 w'Gw - b'w on the simplex.
+
+    Each iteration minimises exactly on the current face (a small KKT
+    system). If the minimiser ``z`` is feasible it becomes the iterate and
+    the bound multipliers of the zero weights are checked; the most negative
+    one leaves the working set. Otherwise the iterate moves towards ``z``
+    until the first weight hits zero, which joins the working set.
+    """
     K = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), np.finfo(float).tiny)
-    tol = 1e-12 * scale
+    G, b = G / scale, b / scale  # unit diagonal scale: conditioning
+    tol = 1e-12
     # start at the best vertex: the single best column
-    vertex_obj = 0.5 * np.diag(G) - b
     w = np.zeros(K)
-    w[int(np.argmin(vertex_obj))] = 1.0
+    w[int(np.argmin(0.5 * np.diag(G) - b))] = 1.0
     active = w == 0.0
     for n_iter in range(1, max_iter + 1):
-        g = G @ w - b
         free = np.flatnonzero(~active)
-        p_free, _ = _kkt_step(G, g, free)
-        if np.max(np.abs(p_free), initial=0.0) <= 1e-13:
-            # stationary on the working set: check the bound multipliers
-            nu = -float(np.mean(g[free]))
-            mu = g + nu
+        z, nu = _face_minimiser(G, b, free)
+        if np.all(z >= -tol):
+            w = np.zeros(K)
+            w[free] = np.maximum(z, 0.0)
+            w /= w.sum()
+            mu = G @ w - b + nu
             mu[free] = 0.0
             j = int(np.argmin(mu))
-            if mu[j] >= -tol:
+            if mu[j] >= -1e-10:
                 return w, n_iter, True
             active[j] = False
             continue
-        p = np.zeros(K)
-        p[free] = p_free
-        neg = free[p_free < 0]
-        alpha, block = 1.0, -1
-        if neg.size:
-            ratios = -w[neg] / p[neg]
-            i = int(np.argmin(ratios))
-            if ratios[i] < 1.0:
-                alpha, block = float(ratios[i]), int(neg[i])
-        w = w + alpha * p
-        if block >= 0:
-            w[block] = 0.0
-            active[block] = True
-        w[active] = 0.0
-        w = np.maximum(w, 0.0)
+        # step from w towards z until the first free weight reaches zero
+        p = z - w[free]
+        neg = p < 0
+        ratios = np.full(free.size, np.inf)
+        ratios[neg] = w[free][neg] / -p[neg]
+        i = int(np.argmin(ratios))
+        alpha = min(1.0, float(ratios[i]))
+        w[free] = np.maximum(w[free] + alpha * p, 0.0)
+        w[free[i]] = 0.0
+        active[free[i]] = True
         w /= w.sum()
     return w, max_iter, False
 
