@@ -98,6 +98,8 @@ def _cvxpy_simplex_qp(G, b):
     import cvxpy as cp
 
     K = G.shape[0]
+    scale = max(float(np.abs(np.diag(G)).max()), np.finfo(float).tiny)
+    G, b = G / scale, b / scale  # Clarabel's tolerances are absolute
     # factor G = L L' (with a floor for semidefinite G) so that the objective
     # is a sum of squares, which cvxpy accepts without a PSD check
     evals, evecs = np.linalg.eigh(0.5 * (G + G.T))
