@@ -106,9 +106,7 @@ def members(seed):
         ("svr", svr),
         (
             "rf",
-            RandomForestRegressor(
-                50, min_samples_leaf=3, random_state=seed, n_jobs=1
-            ),
+            RandomForestRegressor(50, min_samples_leaf=3, random_state=seed, n_jobs=1),
         ),
         ("hgb", HistGradientBoostingRegressor(max_iter=100, random_state=seed)),
     ]

@@ -84,10 +84,18 @@ BRF_BENCHMARK_BA = 0.0  # replaced below by the value from benchmarks/RESULTS.md
 
 fig, ax = plt.subplots(figsize=(7, 3.2))
 names = list(scores)
-ax.barh(names, [np.mean(scores[n]) for n in names], xerr=[np.std(scores[n]) for n in names],
-        color=["tab:gray", "tab:gray", "tab:blue", "tab:blue"])
-ax.axvline(BRF_BENCHMARK_BA, color="tab:red", ls="--",
-           label="BalancedRandomForest (benchmark, 10 splits)")
+ax.barh(
+    names,
+    [np.mean(scores[n]) for n in names],
+    xerr=[np.std(scores[n]) for n in names],
+    color=["tab:gray", "tab:gray", "tab:blue", "tab:blue"],
+)
+ax.axvline(
+    BRF_BENCHMARK_BA,
+    color="tab:red",
+    ls="--",
+    label="BalancedRandomForest (benchmark, 10 splits)",
+)
 ax.set_xlabel("balanced accuracy (test rows)")
 ax.set_xlim(0.45, 0.85)
 ax.legend(loc="lower right", fontsize=8)

@@ -10,7 +10,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from scipy.sparse import issparse
 from sklearn import get_config
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.base import MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, check_array, get_tags
 from sklearn.utils.metadata_routing import (
@@ -91,9 +91,7 @@ def _fit_predict(estimator, X, y, params, train, test):
     est = clone(estimator)
     if train is None:
         return est.fit(X, y, **params), None
-    est.fit(
-        _safe_indexing(X, train), y[train], **_slice_params(params, train, n)
-    )
+    est.fit(_safe_indexing(X, train), y[train], **_slice_params(params, train, n))
     pred = np.asarray(est.predict(_safe_indexing(X, test)), dtype=np.float64)
     return None, pred.reshape(-1)
 
@@ -383,7 +381,9 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
             if train is not None:
                 P[test, k] = pred
                 covered[test] = True
-        self.estimators_ = [est for (_, tr, _), (est, _) in zip(jobs, results) if tr is None]
+        self.estimators_ = [
+            est for (_, tr, _), (est, _) in zip(jobs, results) if tr is None
+        ]
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self._fit_weights(names, P, covered, y, sw)
         train_pred = self._member_predictions(X, skip_zero=False)
@@ -426,9 +426,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
             )
         else:
             q = 0.5 if self.loss == "absolute_error" else self.quantile
-            self.weights_, self.solver_info_ = simplex_linear_loss(
-                P, y, sw, quantile=q
-            )
+            self.weights_, self.solver_info_ = simplex_linear_loss(P, y, sw, quantile=q)
         self._warn_not_unique(names, P)
         self.ensemble_cv_loss_ = float(
             _loss(self.loss, self.quantile, y, P @ self.weights_, sw)

@@ -65,7 +65,9 @@ def _fit_one(estimator, X, y, counts, est_seed):
     )
 
 
-class ClassBalancedBaggingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class ClassBalancedBaggingClassifier(
+    ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Bagging whose bootstrap is a random class-balanced weight vector.
 
     Each of ``n_estimators`` clones of ``estimator`` is fitted with
@@ -378,10 +380,13 @@ class ClassBalancedBaggingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEs
         est_seeds = rng.randint(_MAX_INT, size=self.n_estimators)
         all_counts, self.n_redraws_, empty = self._draw_all()
         if self.n_redraws_:
+            draws = dict(
+                zip(self.classes_.tolist(), self.class_draws_.round(3).tolist())
+            )
             warnings.warn(
                 f"{type(self).__name__}: {self.n_redraws_} bootstrap(s) gave no row "
                 f"to classes {empty} (expected draws "
-                f"{dict(zip(self.classes_.tolist(), self.class_draws_.round(3).tolist()))}) "
+                f"{draws}) "
                 "and were drawn again, which slightly favours that class's rows. "
                 "Increase max_samples or use bootstrap='multinomial'.",
                 UserWarning,
@@ -452,7 +457,11 @@ class ClassBalancedBaggingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEs
         """
         check_is_fitted(self, "estimators_")
         X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=None,
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=None,
             ensure_all_finite=False,
         )
         total = np.zeros((X.shape[0], self.classes_.shape[0]))

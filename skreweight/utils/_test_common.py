@@ -397,7 +397,8 @@ def _optimally_weighted(**params):
 
     from ..ensemble import OptimallyWeightedRegressor
 
-    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))]
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0)
+    members = [("ridge", Ridge()), ("tree", tree)]
     return OptimallyWeightedRegressor(members, cv=3, **params)
 
 

@@ -159,9 +159,7 @@ def test_metadata_routing_to_members_and_splitter(data):
         ]
         reg = OptimallyWeightedRegressor(members, cv=GroupKFold(3))
         reg.fit(X, y, sample_weight=sw, groups=groups)
-    assert_allclose(
-        reg.estimators_[0].coef_, Ridge().fit(X, y, sample_weight=sw).coef_
-    )
+    assert_allclose(reg.estimators_[0].coef_, Ridge().fit(X, y, sample_weight=sw).coef_)
     assert_allclose(reg.estimators_[1].coef_, LinearRegression().fit(X, y).coef_)
     oof = cross_val_predict(LinearRegression(), X, y, cv=GroupKFold(3), groups=groups)
     assert_allclose(reg.cv_predictions_[:, 1], oof)
@@ -184,8 +182,11 @@ def test_one_model_gets_weight_one_and_a_note(data):
 
 def test_identical_models_warn_not_unique(data):
     X, y = data
-    members = [("a", Ridge()), ("b", Ridge()), ("tree", DecisionTreeRegressor(
-        max_depth=3, random_state=0))]
+    members = [
+        ("a", Ridge()),
+        ("b", Ridge()),
+        ("tree", DecisionTreeRegressor(max_depth=3, random_state=0)),
+    ]
     with pytest.warns(UserWarning, match=r"\('a', 'b'\).*not unique"):
         reg = OptimallyWeightedRegressor(members).fit(X, y)
     assert abs(reg.weights_.sum() - 1) < 1e-12

@@ -57,7 +57,9 @@ def test_poisson_class_totals_are_balanced_in_expectation(data):
         n_estimators=200, bootstrap="poisson", random_state=2
     )
     clf.fit(X, y)
-    totals = np.array([[w[y == c].sum() for c in (0, 1)] for w in clf.estimators_weights_])
+    totals = np.array(
+        [[w[y == c].sum() for c in (0, 1)] for w in clf.estimators_weights_]
+    )
     # each class total is Poisson(n_min): the mean of 200 has sd sqrt(n_min/200)
     tol = 4 * np.sqrt(n_min / 200)
     assert np.all(np.abs(totals.mean(0) - n_min) < tol)
@@ -71,7 +73,9 @@ def test_class_balance_scheme_and_max_samples(data):
     X, y = data
     n = np.bincount(y)
     clf = ClassBalancedBaggingClassifier(
-        n_estimators=2, class_balance=ClassBalance("sqrt"), max_samples=0.5,
+        n_estimators=2,
+        class_balance=ClassBalance("sqrt"),
+        max_samples=0.5,
         random_state=0,
     ).fit(X, y)
     share = np.sqrt(n) / np.sqrt(n).sum()
@@ -83,7 +87,9 @@ def test_sample_weight_and_weighter_scale_the_rates(data):
     group = (X[:, 0] > 0).astype(int)
     sw = np.where(np.arange(400) % 2 == 0, 2.0, 0.0)
     clf = ClassBalancedBaggingClassifier(
-        n_estimators=30, bootstrap="poisson", random_state=0,
+        n_estimators=30,
+        bootstrap="poisson",
+        random_state=0,
         weighter=WeightProduct([("grp", GroupBalance())]),
     ).fit(X, y, sample_weight=sw, sample_group=group)
     W = np.array(clf.estimators_weights_)
