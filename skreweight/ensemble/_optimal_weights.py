@@ -190,9 +190,11 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
     receives ``groups``, and ``sample_weight`` always enters the weight
     optimisation.
 
-    Integer ``sample_weight`` is not equivalent to repeated rows: repeated
-    rows fall in different folds than one weighted row, which changes the
-    out-of-fold predictions (as for every cross-validated stacking method).
+    Integer ``sample_weight`` is equivalent to repeated rows when the copies
+    of a row fall in the same fold as the weighted row (group splits, e.g.
+    ``GroupKFold`` on a row identifier); a ``KFold`` over rows puts them in
+    different folds, which changes the out-of-fold predictions, as for every
+    cross-validated ensemble.
 
     References
     ----------

@@ -406,13 +406,8 @@ INIT_PARAMS["OptimallyWeightedRegressor"] = lambda: [
     _optimally_weighted(),
     _optimally_weighted(loss="quantile", quantile=0.3),
 ]
-EXPECTED_FAILED_CHECKS["OptimallyWeightedRegressor"] = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "the out-of-fold predictions depend on the folds, and repeated rows fall "
-        "in other folds than one row with an integer weight (as for sklearn's "
-        "StackingRegressor)"
-    ),
-}
+# no expected failure: integer sample_weight equals repeated rows when the
+# repeated rows share a fold, which is how sklearn's check splits them
 CONTEXT["OptimallyWeightedRegressor"] = ()
 
 
