@@ -30,8 +30,9 @@ untimed warm-up per data set: the ensemble's ``fit`` against the base models'
 cross-validated fits done by hand (the same 5 fold fits and predictions per
 model plus the refit on all rows, sequentially), which is the work any
 cross-validated ensemble must do; their ratio is the overhead of the weight
-optimisation. The QP is also solved by cvxpy (Clarabel) on the same
-out-of-fold predictions: time and largest weight difference.
+optimisation. The QP is also solved through cvxpy on the same out-of-fold
+predictions, by OSQP (eps 1e-12, solution polishing) and by Clarabel
+(tolerances 1e-14): times and largest weight differences.
 
 Run:
 
@@ -151,8 +152,11 @@ def run(out, seeds, versions, datasets=DATASETS):
             w_as, qp_info = simplex_least_squares(ens.cv_predictions_, ytr)
             t_qp = time.perf_counter() - t0
             t0 = time.perf_counter()
-            w_cvx = _cvxpy_simplex_qp(G, b)
+            w_cvx = _cvxpy_simplex_qp(G, b, solver="OSQP")
             t_cvx = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            w_cla = _cvxpy_simplex_qp(G, b, solver="CLARABEL")
+            t_cla = time.perf_counter() - t0
             test_pred = np.column_stack([e.predict(Xte) for e in ens.estimators_])
             single_mse = np.mean((yte[:, None] - test_pred) ** 2, axis=0)
             rec = dict(
@@ -177,6 +181,8 @@ def run(out, seeds, versions, datasets=DATASETS):
                 qp_time_active_set=t_qp,
                 qp_time_cvxpy=t_cvx,
                 max_weight_diff_cvxpy=float(np.max(np.abs(w_as - w_cvx))),
+                qp_time_clarabel=t_cla,
+                max_weight_diff_clarabel=float(np.max(np.abs(w_as - w_cla))),
                 qp_solver_used=qp_info["solver"],
                 qp_n_iter=qp_info["n_iter"],
                 versions=versions,
@@ -204,7 +210,8 @@ def summarize(records):
         "\n| data set | n train | MSE ensemble | MSE selected single | MSE stacking "
         "| MSE oracle single | ens - selected (se, wins) | ens - stacking "
         "(se, wins) | time ens / base CV fits (wall, CPU) | time stacking / base "
-        "| QP ms: active set / cvxpy | max abs weight diff vs cvxpy |"
+        "| QP ms: active set / OSQP / Clarabel | max weight diff vs OSQP / "
+        "Clarabel |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in DATASETS:
@@ -222,14 +229,16 @@ def summarize(records):
         qp = np.median([r["qp_time_active_set"] for r in rs]) * 1e3
         cvx = np.median([r["qp_time_cvxpy"] for r in rs]) * 1e3
         wd = max(r["max_weight_diff_cvxpy"] for r in rs)
+        cla = np.median([r["qp_time_clarabel"] for r in rs]) * 1e3
+        wdc = max(r["max_weight_diff_clarabel"] for r in rs)
         assert all(r["qp_solver_used"] == "active_set" for r in rs), name
         print(
             f"| {name} | {rs[0]['n_train']} | {ens.mean():.4g} | {sel.mean():.4g} "
             f"| {stk.mean():.4g} | {ora.mean():.4g} "
             f"| {d1.mean():+.4g} ({_se(d1):.2g}, {np.sum(d1 < 0)}/{d1.size}) "
             f"| {d2.mean():+.4g} ({_se(d2):.2g}, {np.sum(d2 < 0)}/{d2.size}) "
-            f"| {ratio:.3f} (CPU {cpu:.3f}) | {stk_t:.3f} | {qp:.2f} / {cvx:.1f} "
-            f"| {wd:.1e} |"
+            f"| {ratio:.3f} (CPU {cpu:.3f}) | {stk_t:.3f} "
+            f"| {qp:.2f} / {cvx:.1f} / {cla:.1f} | {wd:.1e} / {wdc:.1e} |"
         )
     print(
         "\nMSE: means over seeds; differences: mean of the paired per-seed "

@@ -107,7 +107,7 @@ class OptimallyWeightedRegressor(RegressorMixin, MetaEstimatorMixin, _BaseCompos
 
     - ``loss="squared_error"``: a convex quadratic program in ``K`` variables
       (Echtenbruck et al., 2022), solved exactly by an active-set method on
-      the ``K x K`` Gram matrix of ``P`` (or by cvxpy/Clarabel,
+      the ``K x K`` Gram matrix of ``P`` (or by cvxpy with OSQP,
       ``solver="cvxpy"``).
     - ``loss="absolute_error"`` and ``"quantile"``: linear programs (the
       residuals split into positive and negative parts), solved exactly by

@@ -14,7 +14,7 @@ started at the best single column, which is a vertex of the simplex. Every
 step solves the equality-constrained subproblem on the free set exactly (a
 small KKT system), so the method ends at the exact optimum after finitely many
 steps; the last iterate is checked against the KKT conditions. ``cvxpy``
-(Clarabel) is the reference and the fallback.
+(OSQP with solution polishing) is the reference and the fallback.
 """
 
 # Authors: The skreweight developers
@@ -94,12 +94,19 @@ def _active_set(G, b, max_iter):
     return w, max_iter, False
 
 
-def _cvxpy_simplex_qp(G, b):
+def _cvxpy_simplex_qp(G, b, solver="OSQP"):
+    """The simplex QP through cvxpy: OSQP with solution polishing, or Clarabel.
+
+    OSQP's polishing step re-solves the KKT system on the support it found,
+    so its weights are exact to rounding; an interior-point method such as
+    Clarabel stops at its tolerance, a little inside the simplex (weights of
+    1e-7 where the exact value is 0).
+    """
     import cvxpy as cp
 
     K = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), np.finfo(float).tiny)
-    G, b = G / scale, b / scale  # Clarabel's tolerances are absolute
+    G, b = G / scale, b / scale  # the solvers' tolerances are absolute
     # factor G = L L' (with a floor for semidefinite G) so that the objective
     # is a sum of squares, which cvxpy accepts without a PSD check
     evals, evecs = np.linalg.eigh(0.5 * (G + G.T))
@@ -107,15 +114,13 @@ def _cvxpy_simplex_qp(G, b):
     w = cp.Variable(K)
     objective = 0.5 * cp.sum_squares(L.T @ w) - b @ w
     problem = cp.Problem(cp.Minimize(objective), [w >= 0, cp.sum(w) == 1])
-    problem.solve(
-        solver="CLARABEL",
-        tol_gap_abs=1e-12,
-        tol_gap_rel=1e-12,
-        tol_feas=1e-12,
-        max_iter=500,
-    )
+    if solver == "OSQP":
+        options = dict(eps_abs=1e-12, eps_rel=1e-12, polishing=True, max_iter=200000)
+    else:
+        options = dict(tol_gap_abs=1e-14, tol_gap_rel=1e-14, tol_feas=1e-14)
+    problem.solve(solver=solver, **options)
     if w.value is None:  # pragma: no cover - solver failure
-        raise RuntimeError(f"cvxpy/Clarabel returned status {problem.status}.")
+        raise RuntimeError(f"cvxpy/{solver} returned status {problem.status}.")
     v = np.clip(np.asarray(w.value, dtype=float), 0.0, None)
     return v / v.sum()
 
@@ -132,7 +137,8 @@ def simplex_least_squares(P, y, sample_weight=None, *, solver="active_set"):
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative row weights.
     solver : {"active_set", "cvxpy"}, default="active_set"
-        The exact active-set method on the Gram matrix, or cvxpy's Clarabel.
+        The exact active-set method on the Gram matrix, or cvxpy (OSQP with
+        solution polishing).
 
     Returns
     -------
