@@ -20,9 +20,12 @@ steps; the last iterate is checked against the KKT conditions. ``cvxpy``
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, hstack, identity, vstack
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["simplex_least_squares", "simplex_linear_loss"]
 
@@ -170,6 +173,13 @@ def simplex_least_squares(P, y, sample_weight=None, *, solver="active_set"):
     if solver == "active_set":
         w, n_iter, converged = _active_set(G, b, max_iter=20 * K + 100)
         used = "active_set"
+    if solver == "active_set" and not converged:  # pragma: no cover - safety net
+        warnings.warn(
+            f"The active-set method did not reach the optimum of the simplex QP "
+            f"in {n_iter} iterations; solving it with cvxpy (OSQP) instead.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     if solver == "cvxpy" or not converged:
         w, used = _cvxpy_simplex_qp(G, b), "cvxpy"
     return w, dict(
