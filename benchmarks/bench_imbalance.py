@@ -54,6 +54,16 @@ the first split, the proximal Newton solver is timed against the cvxpy
 (Clarabel) formulation at the chosen alpha, with the largest coefficient
 difference.
 
+Part 4 (balanced bagging). The splits of part 1 (same seeds, standardised
+features), 100 trees each: imbalanced-learn's ``BalancedRandomForestClassifier``
+(``sampling_strategy="all", replacement=True, bootstrap=False``: every class
+drawn with replacement to the minority count) against skreweight's
+``ClassBalancedBaggingClassifier`` around ``DecisionTreeClassifier(
+max_features="sqrt")``, with multinomial counts (the same sampling law,
+written as weights) and with Poisson counts. Balanced accuracy, average
+precision, fit time (warm-up untimed); paired differences to BRF seed by
+seed.
+
 Run (imbalanced-learn lives in its own virtual environment, same scikit-learn):
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
@@ -168,6 +178,131 @@ def _methods(seed):
         ),
     )
     return out
+
+
+def _bagging_methods(seed):
+    from imblearn.ensemble import BalancedRandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skreweight.imbalance import ClassBalancedBaggingClassifier
+
+    tree = DecisionTreeClassifier(max_features="sqrt")
+    return {
+        "BalancedRandomForest": (
+            "imblearn",
+            lambda: BalancedRandomForestClassifier(
+                n_estimators=100,
+                sampling_strategy="all",
+                replacement=True,
+                bootstrap=False,
+                random_state=seed,
+                n_jobs=1,
+            ),
+        ),
+        "ClassBalancedBagging(multinomial)+tree": (
+            "skreweight",
+            lambda: ClassBalancedBaggingClassifier(
+                tree, 100, bootstrap="multinomial", random_state=seed
+            ),
+        ),
+        "ClassBalancedBagging(poisson)+tree": (
+            "skreweight",
+            lambda: ClassBalancedBaggingClassifier(
+                tree, 100, bootstrap="poisson", random_state=seed
+            ),
+        ),
+    }
+
+
+def run_bagging(out, versions, datasets=DATASETS):
+    records = []
+    for name in datasets:
+        X, y = load_imbalanced(name, return_X_y=True)
+        for seed in SEEDS:
+            split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
+            train, test = next(split.split(X, y))
+            scaler = StandardScaler().fit(X[train])
+            Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+            ytr, yte = y[train], y[test]
+            for method, (package, make) in _bagging_methods(seed).items():
+                rec = dict(
+                    task="bagging",
+                    dataset=name,
+                    seed=seed,
+                    method=method,
+                    package=package,
+                    versions=versions,
+                    load1=os.getloadavg()[0],
+                )
+                try:
+                    if seed == SEEDS[0]:
+                        make().fit(Xtr, ytr)  # warm-up, untimed
+                    est = make()
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    est.fit(Xtr, ytr)
+                    rec["fit_time"] = time.perf_counter() - t0
+                    rec["cpu_time"] = time.process_time() - c0
+                    rec["balanced_accuracy"] = balanced_accuracy_score(
+                        yte, est.predict(Xte)
+                    )
+                    rec["average_precision"] = average_precision_score(
+                        yte, est.predict_proba(Xte)[:, 1]
+                    )
+                    rec["status"] = "ok"
+                except Exception as exc:  # keep failed records
+                    rec["status"] = f"error: {exc!r}"
+                records.append(rec)
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+    return records
+
+
+def summarize_bagging(records):
+    bag = [r for r in records if r["task"] == "bagging" and r["status"] == "ok"]
+    if not bag:
+        return
+    print("\n## Balanced bagging against BalancedRandomForest (100 trees)\n")
+    print(
+        "| data set | method | BA mean | AP mean | BA - BRF mean (se) | wins/ties "
+        "| AP - BRF mean (se) | median time / BRF (wall, CPU) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    peer = "BalancedRandomForest"
+    for name in DATASETS:
+        rows = [r for r in bag if r["dataset"] == name]
+        for m in sorted({r["method"] for r in rows}):
+            rs = [r for r in rows if r["method"] == m]
+            ba = np.mean([r["balanced_accuracy"] for r in rs])
+            ap = np.mean([r["average_precision"] for r in rs])
+            if m == peer:
+                print(f"| {name} | {m} | {ba:.4f} | {ap:.4f} | - | - | - | 1 |")
+                continue
+            ours = {r["seed"]: r for r in rs}
+            theirs = {r["seed"]: r for r in rows if r["method"] == peer}
+            seeds = sorted(set(ours) & set(theirs))
+            d = np.array(
+                [
+                    ours[s]["balanced_accuracy"] - theirs[s]["balanced_accuracy"]
+                    for s in seeds
+                ]
+            )
+            dap = np.array(
+                [
+                    ours[s]["average_precision"] - theirs[s]["average_precision"]
+                    for s in seeds
+                ]
+            )
+            wall = np.median(
+                [ours[s]["fit_time"] / theirs[s]["fit_time"] for s in seeds]
+            )
+            cpu = np.median(
+                [ours[s]["cpu_time"] / theirs[s]["cpu_time"] for s in seeds]
+            )
+            print(
+                f"| {name} | {m} | {ba:.4f} | {ap:.4f} | {d.mean():+.4f} "
+                f"({_se(d):.4f}) | {np.sum(d > 0)}/{np.sum(d == 0)} of {d.size} "
+                f"| {dap.mean():+.4f} ({_se(dap):.4f}) | {wall:.2f}, {cpu:.2f} |"
+            )
 
 
 def _versions():
@@ -512,7 +647,7 @@ def main():
     parser.add_argument(
         "--part",
         default="all",
-        choices=["all", "imbalance", "label_shift", "presto", "summary"],
+        choices=["all", "imbalance", "label_shift", "presto", "bagging", "summary"],
     )
     parser.add_argument("--out", default="benchmarks/results_imbalance.jsonl")
     parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
@@ -522,6 +657,7 @@ def main():
             records = [json.loads(line) for line in f]
         summarize(records)
         _summarize_presto(records)
+        summarize_bagging(records)
         return
     warnings.filterwarnings("ignore", category=FutureWarning)
     versions = _versions()
@@ -533,8 +669,11 @@ def main():
             records += run_label_shift(out, versions)
         if args.part in ("all", "presto"):
             records += run_presto(out, versions)
+        if args.part in ("all", "bagging"):
+            records += run_bagging(out, versions, args.datasets)
     summarize(records)
     _summarize_presto(records)
+    summarize_bagging(records)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ __all__ = ["REAL_DATASETS", "load_dataset"]
 
 REAL_DATASETS = {
     "adult": "UCI Adult census income (48,842 rows); groups: race, sex.",
+    "auto_mpg": "UCI Auto MPG (392 rows), fuel economy; data/PROVENANCE_regression.md.",
     "credit": "UCI Statlog Australian credit approval (690 rows).",
     "diabetes": "Pima Indians diabetes (768 rows).",
     "haberman": "UCI Haberman's survival (306 rows).",
@@ -30,7 +31,8 @@ def load_dataset(name, *, return_X_y=False, as_frame=False):
     Parameters
     ----------
     name : str
-        One of the keys of :data:`REAL_DATASETS`: ``"adult"``, ``"credit"``,
+        One of the keys of :data:`REAL_DATASETS`: ``"adult"``, ``"auto_mpg"``,
+        ``"credit"``,
         ``"diabetes"``, ``"haberman"``, ``"indian_liver"``, ``"mammographic"``,
         ``"redwine"``.
     return_X_y : bool, default=False

@@ -658,9 +658,8 @@ def _sensitivity_cate_shim(**params):
             )
 
         fit.__doc__, score.__doc__ = CATEBounds.fit.__doc__, CATEBounds.score.__doc__
-        shim = type(
-            key, (CATEBounds,), {"fit": fit, "score": score, "__module__": __name__}
-        )
+        shim = type(key, (CATEBounds,), {"fit": fit, "score": score,
+                                         "__module__": __name__})
         shim.__qualname__ = key
         globals()[key] = shim
     return globals()[key](**params)
@@ -674,3 +673,52 @@ INIT_PARAMS["CATEBounds"] = lambda: [_sensitivity_cate_shim(gamma=2.0)]
 CONTEXT = globals().setdefault("CONTEXT", {})
 CONTEXT["ATEBounds"] = ("treatment",)
 CONTEXT["CATEBounds"] = ("treatment",)
+
+
+# ------------------------------------------------------------------- ensemble
+CONTEXT = globals().setdefault("CONTEXT", {})
+
+
+def _optimally_weighted(**params):
+    from sklearn.tree import DecisionTreeRegressor
+
+    from ..ensemble import OptimallyWeightedRegressor
+
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0)
+    members = [("ridge", Ridge()), ("tree", tree)]
+    return OptimallyWeightedRegressor(members, cv=3, **params)
+
+
+INIT_PARAMS["OptimallyWeightedRegressor"] = lambda: [
+    _optimally_weighted(),
+    _optimally_weighted(loss="quantile", quantile=0.3),
+]
+# no expected failure: integer sample_weight equals repeated rows when the
+# repeated rows share a fold, which is how sklearn's check splits them
+CONTEXT["OptimallyWeightedRegressor"] = ()
+
+
+# ---------------------------------------------------- balanced bagging (imbalance)
+CONTEXT = globals().setdefault("CONTEXT", {})
+
+
+def _balanced_bagging(**params):
+    from ..imbalance import ClassBalancedBaggingClassifier
+
+    return ClassBalancedBaggingClassifier(n_estimators=5, random_state=0, **params)
+
+
+INIT_PARAMS["ClassBalancedBaggingClassifier"] = lambda: [
+    _balanced_bagging(),
+    _balanced_bagging(bootstrap="poisson", estimator=LogisticRegression()),
+]
+_BAGGING_SW_REASON = (
+    "integer sample_weight equals repeated rows in distribution (the sampling "
+    "rates scale with the weight), not draw by draw: the random counts of m "
+    "copies of a row differ from those of one row of weight m"
+)
+EXPECTED_FAILED_CHECKS["ClassBalancedBaggingClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": _BAGGING_SW_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _BAGGING_SW_REASON,
+}
+CONTEXT["ClassBalancedBaggingClassifier"] = ("X_target", "sample_group")
