@@ -2,7 +2,8 @@
 
 Weighters (:mod:`skreweight.weighting`) learn which rows should count how much;
 estimators (:mod:`skreweight.compose`, :mod:`skreweight.covariate_shift`,
-:mod:`skreweight.causal`, :mod:`skreweight.robust`, :mod:`skreweight.imbalance`)
+:mod:`skreweight.causal`, :mod:`skreweight.robust`, :mod:`skreweight.imbalance`,
+:mod:`skreweight.noisy`)
 consume the weights. Subpackages load on first access; importing skreweight
 imports neither torch nor any estimator, and never changes scikit-learn's
 global configuration.
@@ -26,6 +27,7 @@ _submodules = [
     "metrics",
     "model_selection",
     "neural",
+    "noisy",
     "robust",
     "utils",
     "weighting",
