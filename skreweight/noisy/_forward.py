@@ -283,4 +283,5 @@ class ForwardCorrectedClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
+        check_is_fitted(self, "coef_")
         return self.classes_[np.argmax(self._full_logits(X), axis=1)]

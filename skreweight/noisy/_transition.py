@@ -405,7 +405,7 @@ class NoiseTransitionEstimator(BaseEstimator):
             y,
             dtype=None,
             ensure_all_finite=not tags.input_tags.allow_nan,
-            accept_sparse=tags.input_tags.sparse,
+            accept_sparse="csr" if tags.input_tags.sparse else False,
         )
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
