@@ -55,6 +55,29 @@ def importance_weights(noisy_proba, T, y_index):
     return beta, clean
 
 
+def draw_weights(mass, sample_weight, concentration, sampling, rng):
+    """One DWS (Dirichlet) or RENT (multinomial) draw of per-row weights.
+
+    ``mass`` is ``beta * sample_weight``; the draw ``g`` has mean proportional
+    to ``mass`` and ``concentration * sum(sample_weight)`` draws in all, and
+    the returned weights are ``g / sample_weight`` (0 where it is 0).
+    """
+    sw = sample_weight
+    total = mass.sum()
+    n_eff = concentration * sw.sum()
+    if sampling == "dirichlet":
+        shape = n_eff * mass / total
+        draw = np.zeros_like(shape)
+        pos = shape > 0
+        draw[pos] = rng.gamma(shape[pos])
+        if draw.sum() <= 0:  # every gamma underflowed: tiny concentration
+            draw[np.argmax(shape)] = 1.0
+    else:
+        draw = rng.multinomial(max(int(round(n_eff)), 1), mass / total)
+        draw = draw.astype(np.float64)
+    return np.divide(draw, sw, out=np.zeros_like(draw), where=sw > 0)
+
+
 class _TransitionWeighterMixin:
     """Cross-fitted noisy posteriors and the transition matrix, shared."""
 
@@ -379,18 +402,7 @@ class DirichletReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimato
             )
         self.importance_weights_ = beta * sw.sum() / total
         rng = check_random_state(self.random_state)
-        n_eff = self.concentration * sw.sum()
-        if self.sampling == "dirichlet":
-            shape = n_eff * mass / total
-            draw = np.zeros_like(shape)
-            pos = shape > 0
-            draw[pos] = rng.gamma(shape[pos])
-            if draw.sum() <= 0:  # every gamma underflowed: tiny concentration
-                draw[np.argmax(shape)] = 1.0
-        else:
-            draw = rng.multinomial(max(int(round(n_eff)), 1), mass / total)
-            draw = draw.astype(np.float64)
-        return np.divide(draw, sw, out=np.zeros_like(draw), where=sw > 0)
+        return draw_weights(mass, sw, self.concentration, self.sampling, rng)
 
     def __sklearn_tags__(self):
         tags = self._more_tags_from_estimator(super().__sklearn_tags__())

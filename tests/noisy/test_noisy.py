@@ -15,7 +15,7 @@ from skreweight.noisy import (
     TransitionReweighting,
     check_transition_matrix,
 )
-from skreweight.noisy._reweighting import importance_weights
+from skreweight.noisy._reweighting import draw_weights, importance_weights
 
 T3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.1, 0.7]])
 
@@ -220,23 +220,39 @@ def test_transition_reweighting_estimates_T_and_extends_to_new_rows():
 
 
 # ------------------------------------------------------------------- Dirichlet
-def test_dirichlet_draws_average_to_the_importance_weights():
+@pytest.mark.parametrize("sampling", ["dirichlet", "multinomial"])
+def test_draws_have_the_mean_and_variance_of_the_paper(sampling):
+    # w = n * Dirichlet(c * n * mu) (or Multinomial(c * n, mu)) with mean
+    # n * mu = beta and variance ~ beta / c (first order in 1 / n)
+    rng = np.random.RandomState(0)
+    n, c = 200, 2.0
+    beta = rng.uniform(0.2, 2.0, size=n)
+    beta *= n / beta.sum()
+    draws = np.array(
+        [draw_weights(beta, np.ones(n), c, sampling, rng) for _ in range(4000)]
+    )
+    # raw draws hold c * n draws in all; fit rescales them to average 1
+    total = draws.sum(axis=1)
+    if sampling == "multinomial":
+        assert_array_equal(total, c * n)
+    draws = draws * (n / total)[:, None]
+    # mean of 4000 draws: SE <= sqrt(2 / 2 / 4000) = 0.016
+    assert_allclose(draws.mean(axis=0), beta, atol=0.07)
+    assert_allclose(draws.var(axis=0), beta / c, rtol=0.25, atol=0.02)
+
+
+def test_dirichlet_weighter_draws_around_the_importance_weights():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 2))
     y = (X[:, 0] > 0).astype(int)
     y_noisy, T = add_label_noise(y, rate=0.25, random_state=0)
-    draws = []
-    for seed in range(200):
-        d = DirichletReweighting(transition_matrix=T, cv=3, random_state=seed)
-        draws.append(d.fit(X, y_noisy).weights_)
-    draws = np.array(draws)
-    beta = d.importance_weights_
-    assert_allclose(np.mean(beta), 1.0)
-    # concentration=1: w_i ~ n * Beta(beta_i, n - beta_i), sd ~ sqrt(beta_i);
-    # the mean of 200 draws has SE <= sqrt(max beta / 200) ~ 0.1
-    assert_allclose(draws.mean(axis=0), beta, atol=0.45)
-    assert np.abs(draws.mean(axis=0) - beta).mean() < 0.1
-    assert_allclose(draws.var(axis=0).mean(), np.mean(beta), rtol=0.25)
+    d = DirichletReweighting(transition_matrix=T, cv=3, random_state=0)
+    d.fit(X, y_noisy)
+    ref = TransitionReweighting(transition_matrix=T, cv=3).fit(X, y_noisy)
+    assert_allclose(d.importance_weights_, ref.weights_)
+    assert np.corrcoef(d.weights_, ref.weights_)[0, 1] > 0.3
+    big = DirichletReweighting(transition_matrix=T, cv=3, concentration=1e6)
+    assert_allclose(big.fit(X, y_noisy).weights_, ref.weights_, rtol=0.02)
 
 
 def test_multinomial_sampling_is_resampling():
@@ -333,17 +349,14 @@ def test_weighters_plug_into_the_neural_net():
     from skreweight.neural import WeightedNeuralNetClassifier
 
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(200, 2)).astype(np.float32)
+    X = rng.normal(size=(80, 2)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
     y_noisy, T = add_label_noise(y, rate=0.2, random_state=0)
-    for weighter in (
-        TransitionReweighting(transition_matrix=T, cv=3),
-        DirichletReweighting(transition_matrix=T, cv=3, random_state=0),
-    ):
-        net = WeightedNeuralNetClassifier(max_epochs=5, random_state=0)
-        clf = ReweightedClassifier(weighter, net).fit(X, y_noisy)
-        assert_allclose(clf.estimator_.sample_weight_fit_, clf.weights_, rtol=1e-6)
-        assert clf.predict(X[:5]).shape == (5,)
+    weighter = DirichletReweighting(transition_matrix=T, cv=2, random_state=0)
+    net = WeightedNeuralNetClassifier(max_epochs=2, batch_size=-1, random_state=0)
+    clf = ReweightedClassifier(weighter, net).fit(X, y_noisy)
+    assert_allclose(clf.estimator_.sample_weight_fit_, clf.weights_, rtol=1e-6)
+    assert clf.predict(X[:5]).shape == (5,)
 
 
 def test_inputs_are_not_mutated():
