@@ -371,3 +371,53 @@ def test_inputs_are_not_mutated():
     assert_array_equal(X, Xc)
     assert_array_equal(y, yc)
     assert_array_equal(T, Tc)
+
+
+def test_neural_forward_loss_matches_the_closed_form():
+    torch = pytest.importorskip("torch")
+    from skreweight.neural import ForwardCorrectedLoss
+
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(20, 3)) * 3
+    y = rng.randint(0, 3, size=20)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    expected = -np.log((p @ T3)[np.arange(20), y])
+    loss = ForwardCorrectedLoss(T3)(torch.as_tensor(z), torch.as_tensor(y))
+    assert_allclose(loss.numpy(), expected, rtol=1e-10)
+    ce = torch.nn.functional.cross_entropy(
+        torch.as_tensor(z), torch.as_tensor(y), reduction="none"
+    )
+    eye = ForwardCorrectedLoss(np.eye(3))(torch.as_tensor(z), torch.as_tensor(y))
+    assert_allclose(eye.numpy(), ce.numpy(), rtol=1e-10)
+    mean = ForwardCorrectedLoss(T3, reduction="mean")
+    assert float(mean(torch.as_tensor(z), torch.as_tensor(y))) == pytest.approx(
+        expected.mean()
+    )
+    with pytest.raises(ValueError, match="sum to 1"):
+        ForwardCorrectedLoss([[0.5, 0.6], [0.5, 0.5]])
+
+
+def test_neural_net_with_forward_loss_learns_the_clean_model():
+    torch = pytest.importorskip("torch")
+    from skreweight.neural import ForwardCorrectedLoss, WeightedNeuralNetClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 1))
+    y = (rng.uniform(size=2000) < 1 / (1 + np.exp(-3 * X[:, 0]))).astype(int)
+    y_noisy, T = add_label_noise(y, rate=0.3, random_state=0)
+    net = WeightedNeuralNetClassifier(
+        criterion=ForwardCorrectedLoss,
+        criterion__transition_matrix=T,
+        module__hidden_units=(),
+        module__dtype=torch.float64,
+        batch_size=-1,
+        lr=0.1,
+        max_epochs=300,
+        random_state=0,
+    ).fit(X, y_noisy)
+    w = net.module_.head.weight.detach().numpy()
+    b = net.module_.head.bias.detach().numpy()
+    ref = ForwardCorrectedClassifier(T, C=1e6).fit(X, y_noisy)
+    # the same maximum-likelihood fit, by Adam instead of L-BFGS
+    assert w[1, 0] - w[0, 0] == pytest.approx(ref.coef_[0, 0], rel=0.05)
+    assert b[1] - b[0] == pytest.approx(ref.intercept_[0], abs=0.05)
