@@ -421,3 +421,28 @@ def test_neural_net_with_forward_loss_learns_the_clean_model():
     # the same maximum-likelihood fit, by Adam instead of L-BFGS
     assert w[1, 0] - w[0, 0] == pytest.approx(ref.coef_[0, 0], rel=0.05)
     assert b[1] - b[0] == pytest.approx(ref.intercept_[0], abs=0.05)
+
+
+def test_missing_values_pass_through_to_a_nan_aware_classifier():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2)) * 2
+    y = (X[:, 0] > 0).astype(int)
+    X[::7, 1] = np.nan
+    y_noisy, _ = add_label_noise(y, rate=0.2, random_state=0)
+    hgb = HistGradientBoostingClassifier(max_iter=10)
+    clf = ReweightedClassifier(TransitionReweighting(hgb, cv=3), hgb).fit(X, y_noisy)
+    assert np.all(np.isfinite(clf.weights_))
+    with pytest.raises(ValueError, match="NaN"):
+        TransitionReweighting(cv=3).fit(X, y_noisy)
+
+
+def test_weighter_warns_for_a_non_identifiable_T():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(UserWarning, match="identifiable limit"):
+        TransitionReweighting(transition_matrix=[[0.4, 0.6], [0.1, 0.9]], cv=2).fit(
+            X, y
+        )
