@@ -236,11 +236,13 @@ def summarize(records):
             columns="method",
             values="accuracy",
         )
-        cols = [c for c in ["noisy", "cleanlab", "reweight", "rent", "forward"]
-                if c in piv]
+        cols = [
+            c for c in ["noisy", "cleanlab", "reweight", "rent", "forward"] if c in piv
+        ]
         lines.append(f"\n### {base}: median clean-test accuracy over seeds\n")
         lines.append(
-            "| data | noise | " + " | ".join(cols + [c for c in ours[3:] if c in piv])
+            "| data | noise | "
+            + " | ".join(cols + [c for c in ours[3:] if c in piv])
             + " | best ours - cleanlab: median [min, max] |"
         )
         lines.append("|" + "---|" * (len(cols) + 3 + sum(c in piv for c in ours[3:])))
@@ -253,7 +255,8 @@ def summarize(records):
                 f"{med[c]:.3f}" for c in ours[3:] if c in piv
             ]
             lines.append(
-                f"| {d} | {noise} {int(rate * 100)}% | " + " | ".join(vals)
+                f"| {d} | {noise} {int(rate * 100)}% | "
+                + " | ".join(vals)
                 + f" | {best}: {diff.median():+.3f} [{diff.min():+.3f}, "
                 f"{diff.max():+.3f}] |"
             )

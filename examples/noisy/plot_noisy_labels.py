@@ -53,16 +53,23 @@ from skreweight.noisy import NoiseTransitionEstimator
 
 est = NoiseTransitionEstimator(LogisticRegression(max_iter=1000)).fit(X_train, y_noisy)
 T_hat = est.transition_matrix_
-print(f"estimated noise rate {est.noise_rate_:.2f}, "
-      f"mean absolute error of T {np.abs(T_hat - T).mean():.3f}")
+print(
+    f"estimated noise rate {est.noise_rate_:.2f}, "
+    f"mean absolute error of T {np.abs(T_hat - T).mean():.3f}"
+)
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
 for ax, M, title in zip(axes, (T, T_hat), ("true T", "estimated T")):
     ax.imshow(M, vmin=0, vmax=1, cmap="Blues")
     for (i, j), v in np.ndenumerate(M):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center")
-    ax.set(title=title, xlabel="noisy label", ylabel="clean label",
-           xticks=range(3), yticks=range(3))
+    ax.set(
+        title=title,
+        xlabel="noisy label",
+        ylabel="clean label",
+        xticks=range(3),
+        yticks=range(3),
+    )
 fig.tight_layout()
 
 # %%

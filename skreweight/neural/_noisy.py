@@ -51,7 +51,9 @@ class ForwardCorrectedLoss(nn.Module):
         _check_reduction(reduction)
         T = np.asarray(transition_matrix, dtype=np.float64)
         K = T.shape[0] if T.ndim == 2 else 0
-        T = check_transition_matrix(T, np.arange(max(K, 1)), owner="ForwardCorrectedLoss")
+        T = check_transition_matrix(
+            T, np.arange(max(K, 1)), owner="ForwardCorrectedLoss"
+        )
         with np.errstate(divide="ignore"):
             self.register_buffer("log_T", torch.as_tensor(np.log(T)))
         self.reduction = reduction

@@ -150,7 +150,13 @@ class ForwardCorrectedClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(
-        self, transition_matrix=None, *, C=1.0, fit_intercept=True, max_iter=1000, tol=1e-6
+        self,
+        transition_matrix=None,
+        *,
+        C=1.0,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-6,
     ):
         self.transition_matrix = transition_matrix
         self.C = C

@@ -114,9 +114,7 @@ def test_transition_estimate_recovers_T_with_anchor_cells(method):
     # one-hot logistic regression is saturated, so out-of-fold posteriors are
     # cell frequencies and every estimator is consistent.
     rng = np.random.RandomState(0)
-    post = np.array(
-        [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]
-    )
+    post = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]])
     X, _, y = _cells(20000, rng, post)
     y_noisy, _ = add_label_noise(y, transition_matrix=T3, random_state=0)
     est = NoiseTransitionEstimator(
@@ -177,7 +175,9 @@ def test_reweighting_recovers_the_clean_risk_minimiser():
     # importance-weighted fit on noisy labels must converge to it, while the
     # unweighted fit converges to post @ T.
     rng = np.random.RandomState(0)
-    post = np.array([[0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.2, 0.2, 0.6], [0.4, 0.4, 0.2]])
+    post = np.array(
+        [[0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.2, 0.2, 0.6], [0.4, 0.4, 0.2]]
+    )
     n = 40000
     X, cell, y = _cells(n, rng, post)
     y_noisy, _ = add_label_noise(y, transition_matrix=T3, random_state=1)
@@ -315,7 +315,9 @@ def test_forward_sample_weight_equals_repeated_rows():
 @pytest.mark.slow
 def test_forward_correction_recovers_the_clean_posterior():
     rng = np.random.RandomState(1)
-    post = np.array([[0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.2, 0.2, 0.6], [0.4, 0.4, 0.2]])
+    post = np.array(
+        [[0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.2, 0.2, 0.6], [0.4, 0.4, 0.2]]
+    )
     X, _, y = _cells(40000, rng, post)
     y_noisy, _ = add_label_noise(y, transition_matrix=T3, random_state=2)
     clf = ForwardCorrectedClassifier(T3, C=1e6).fit(X, y_noisy)
