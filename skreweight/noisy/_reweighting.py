@@ -116,6 +116,9 @@ class _TransitionWeighterMixin:
             # the default estimator reuses these out-of-fold probabilities
             est = NoiseTransitionEstimator(self.estimator, cv=self.cv)
             est.classes_ = self.classes_
+            est.n_features_in_ = self.n_features_in_
+            if hasattr(self, "feature_names_in_"):
+                est.feature_names_in_ = self.feature_names_in_
             est._set_transition(
                 est._estimate(proba, y_index, sample_weight), y_index, sample_weight
             )
