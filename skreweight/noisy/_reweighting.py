@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state, get_tags
 
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ..weighting._label_shift import aligned_proba, check_classes, fit_classifier
+from ..weighting._label_shift import check_classes
 from ._transition import (
     NoiseTransitionEstimator,
     check_transition_matrix,
@@ -93,8 +93,39 @@ class _TransitionWeighterMixin:
         "n_jobs": [Integral, None],
     }
 
+    _out_of_sample = False
+
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
+
+    def compute_weights(self, X, y=None, **context):
+        """Not available: the weights exist only for the rows passed to ``fit``.
+
+        The in-sample weights come from out-of-fold probabilities, which no
+        rule for new rows reproduces. To weight other rows (e.g. a validation
+        set with noisy labels), fit the weighter on them, or apply
+        ``p_k / (p T)_k`` to a classifier's probabilities yourself.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to weight.
+        y : array-like of shape (n_samples,), default=None
+            Their noisy labels.
+        **context : dict
+            Unused.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            Never returned; the method raises.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} weights only the rows passed to fit (see "
+            "`weights_`): the weights come from out-of-fold probabilities, which "
+            "no rule for new rows reproduces. Fit it on the rows you want to "
+            "weight."
+        )
 
     def _importance(self, X, y, sample_weight):
         """Set ``classes_``, ``transition_matrix_``, ...; return ``beta``."""
@@ -164,6 +195,8 @@ class TransitionReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimat
     :class:`NoiseTransitionEstimator`. Weights average 1 (under
     ``sample_weight``). Use them with any classifier that takes
     ``sample_weight`` through :class:`~skreweight.compose.ReweightedClassifier`.
+    They exist only for the rows passed to ``fit`` (out-of-fold
+    probabilities have no rule for new rows): :meth:`compute_weights` raises.
 
     Read more in the :ref:`User Guide <noisy>`.
 
@@ -194,8 +227,6 @@ class TransitionReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimat
         The fitted estimator of ``T`` (None when ``T`` was given).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         Out-of-fold noisy posteriors of the training rows.
-    estimator_ : classifier
-        The classifier refitted on all rows, used by :meth:`compute_weights`.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     effective_sample_size_ : float
@@ -246,24 +277,7 @@ class TransitionReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimat
         self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight):
-        beta, _ = self._importance(X, y, sample_weight)
-        self.estimator_ = fit_classifier(
-            clone(self._get_estimator()),
-            X,
-            y,
-            None if np.all(sample_weight == 1) else sample_weight,
-        )
-        return beta
-
-    def _compute_weights(self, X, y):
-        pos = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-        unseen = self.classes_[pos] != y
-        if np.any(unseen):
-            raise ValueError(
-                f"y contains classes not seen in fit: {np.unique(y[unseen]).tolist()}."
-            )
-        proba = aligned_proba(self.estimator_, X, self.classes_)
-        return importance_weights(proba, self.transition_matrix_, pos)[0]
+        return self._importance(X, y, sample_weight)[0]
 
     def __sklearn_tags__(self):
         return self._more_tags_from_estimator(super().__sklearn_tags__())
@@ -286,8 +300,7 @@ class DirichletReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimato
     bootstrap (``"dirichlet"``) or the bootstrap (``"multinomial"``) of the
     importance-weighted sample. The paper's ``alpha`` acts on a mini-batch of
     ``B`` rows and is this ``concentration`` times ``B``. The weights exist
-    only for the rows passed to ``fit`` (a random draw has no rule for new
-    rows): :meth:`compute_weights` raises.
+    only for the rows passed to ``fit``: :meth:`compute_weights` raises.
 
     Read more in the :ref:`User Guide <noisy>`.
 
@@ -366,7 +379,6 @@ class DirichletReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimato
     True
     """
 
-    _out_of_sample = False
     _parameter_constraints = {
         **_TransitionWeighterMixin._transition_constraints,
         "concentration": [Interval(Real, 0, None, closed="neither")],
