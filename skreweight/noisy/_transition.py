@@ -107,8 +107,8 @@ def check_transition_matrix(
         raise ValueError(
             f"{who}{name} is singular (condition number {cond:.3g}): two clean "
             "classes produce the same noisy-label distribution, so the noise "
-            "cannot be undone. This happens at rate (K-1)/K for symmetric noise "
-            "and 1/2 for pair-flip noise."
+            "cannot be undone. Symmetric noise is singular at rate (K-1)/K, "
+            "pair-flip noise at rate 1/2 when the number of classes is even."
         )
     off = T - np.diag(np.diag(T))
     bad = np.flatnonzero(np.diag(T) <= off.max(axis=1))
