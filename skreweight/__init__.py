@@ -3,7 +3,7 @@
 Weighters (:mod:`skreweight.weighting`) learn which rows should count how much;
 estimators (:mod:`skreweight.compose`, :mod:`skreweight.covariate_shift`,
 :mod:`skreweight.causal`, :mod:`skreweight.robust`, :mod:`skreweight.imbalance`,
-:mod:`skreweight.ensemble`)
+:mod:`skreweight.ensemble`, :mod:`skreweight.noisy`, :mod:`skreweight.policy`)
 consume the weights. Subpackages load on first access; importing skreweight
 imports neither torch nor any estimator, and never changes scikit-learn's
 global configuration.
@@ -28,6 +28,7 @@ _submodules = [
     "metrics",
     "model_selection",
     "neural",
+    "noisy",
     "policy",
     "robust",
     "utils",

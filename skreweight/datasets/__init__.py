@@ -5,6 +5,7 @@ from ._cate import CATE_SETUPS, make_heterogeneous_effects
 from ._causal import load_lalonde, make_kang_schafer
 from ._groups import make_spurious_groups
 from ._imbalance import IMBALANCED_DATASETS, load_imbalanced
+from ._noise import add_label_noise, noise_transition_matrix
 from ._policy import load_open_bandit, make_bandit_feedback, make_mnar_ratings
 from ._samples_generator import biased_split, make_covariate_shift
 
@@ -12,6 +13,7 @@ __all__ = [
     "CATE_SETUPS",
     "IMBALANCED_DATASETS",
     "REAL_DATASETS",
+    "add_label_noise",
     "biased_split",
     "load_dataset",
     "load_imbalanced",
@@ -23,4 +25,5 @@ __all__ = [
     "make_kang_schafer",
     "make_mnar_ratings",
     "make_spurious_groups",
+    "noise_transition_matrix",
 ]

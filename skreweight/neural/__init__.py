@@ -19,10 +19,12 @@ from ._imbalance import CosineMLPModule, LDAMClassifier
 from ._ipm import NeuralIPMBalancing
 from ._losses import FocalLoss, LDAMLoss, LogitAdjustedLoss, class_balanced_weights
 from ._net import MLPModule, WeightedNeuralNetClassifier, WeightedNeuralNetRegressor
+from ._noisy import ForwardCorrectedLoss
 
 __all__ = [
     "CosineMLPModule",
     "FocalLoss",
+    "ForwardCorrectedLoss",
     "LDAMClassifier",
     "LDAMLoss",
     "LogitAdjustedLoss",
