@@ -73,5 +73,5 @@ def test_no_recorded_estimator_was_lost():
     recorded = {key.split("/")[0].rsplit("-", 1)[0] for key in RECORDED}
     recorded.discard("cross_fit_nuisances")
     names = {name for name, _ in all_estimators()}
-    assert len(recorded) == 48
+    assert len(recorded) == 40
     assert recorded - names == set()
