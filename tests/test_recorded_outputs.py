@@ -59,7 +59,11 @@ def test_every_recorded_output_is_reproduced(outputs):
         if got.shape != expected.shape or not np.allclose(
             got, expected, rtol=1e-12, atol=1e-12, equal_nan=True
         ):
-            err = np.max(np.abs(got - expected)) if got.shape == expected.shape else "shape"
+            err = (
+                np.max(np.abs(got - expected))
+                if got.shape == expected.shape
+                else "shape"
+            )
             differ.append(f"{key}: max abs difference {err}")
     assert not missing, f"outputs no longer produced: {missing}"
     assert not differ, "outputs changed:\n" + "\n".join(differ)

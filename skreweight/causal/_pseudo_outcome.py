@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from ..exceptions import PositivityWarning
+from .._core.encoding import clip_propensity
 from ..model_selection._r_loss import r_loss
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
@@ -329,28 +329,10 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         return t
 
     def _clip_propensity(self, e, *, warn):
-        lo = self.clip
-        n_zero_one = int(np.sum((e <= 0) | (e >= 1)))
-        if lo == 0 and n_zero_one:
-            raise ValueError(
-                f"{n_zero_one} propensity score(s) are exactly 0 or 1 and clip=0: "
-                "the pseudo-outcomes would divide by zero. Set clip > 0 (e.g. "
-                "0.01) or regularise model_t."
-            )
-        low, high = e < lo, e > 1 - lo
-        n_clipped = int(np.sum(low | high))
+        clipped, n_clipped = clip_propensity(e, self.clip, warn=warn)
         if warn:
             self.n_clipped_ = n_clipped
-            if n_clipped:
-                warnings.warn(
-                    f"Propensity scores were clipped to [{lo:g}, {1 - lo:g}] for "
-                    f"{n_clipped} of {e.shape[0]} rows ({int(low.sum())} below, "
-                    f"{int(high.sum())} above; {n_zero_one} exactly 0 or 1). "
-                    "Overlap is poor there: the CATE relies on extrapolation.",
-                    PositivityWarning,
-                    stacklevel=3,
-                )
-        return np.clip(e, lo, 1 - lo)
+        return clipped
 
     def _pseudo_and_weights(self, y, t, e, nuis):
         """Pseudo-outcome and inverse-variance weights (before scaling)."""

@@ -15,10 +15,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.matching import (
+    KernelMatchingMixin,
+    double_weights,
+    extend_alpha,
+    warn_uncovered,
+)
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_X_target
-from ..weighting._double_weighting import _double_weights, _extend_alpha
-from ..weighting._kmm import _KernelMatchingMixin, _warn_uncovered
 
 __all__ = ["DoubleWeightingClassifier"]
 
@@ -311,7 +315,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     """
 
     __metadata_request__fit = {"X_target": True}
-    _setup_kernel = _KernelMatchingMixin._setup_kernel
+    _setup_kernel = KernelMatchingMixin._setup_kernel
 
     _parameter_constraints = {
         "D": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
@@ -403,7 +407,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         best, self.risks_ = None, {}
         for D in grid:
             if shift:
-                beta, alpha, _, n_iter, converged = _double_weights(
+                beta, alpha, _, n_iter, converged = double_weights(
                     self, X, sw, Xt, q, D
                 )
                 if not converged:
@@ -438,7 +442,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         risk, self.D_, self.beta_, self.alpha_, self.tau_, self.lambda_, mu = best[:7]
         self.n_iter_ = best[7]
         if shift:
-            _warn_uncovered(
+            warn_uncovered(
                 type(self).__name__, self.uncovered_target_share_, self.beta_, sw
             )
             self._X_target_fit = Xt.copy()
@@ -509,7 +513,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         if self._X_target_fit is None:
             alpha = np.ones(X.shape[0])
         else:
-            alpha = _extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
+            alpha = extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
         s = alpha[:, None] * self._scores(X)
         if self.loss == "log":
             from scipy.special import softmax

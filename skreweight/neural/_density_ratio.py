@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,8 +10,12 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
 
+from .._core.encoding import (
+    domain_cut,
+    uncovered_target_share,
+    warn_uncovered_target,
+)
 from ..base import WeighterMixin
-from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval
 from ._net import (
     _TORCH_PARAM_CONSTRAINTS,
@@ -72,7 +75,10 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
     scaler_ : StandardScaler or None
         Standardisation fitted on the pooled rows.
     uncovered_target_share_ : float
-        Share of target rows with ``P(target | x) > 1 - clip``.
+        Share of target rows where the target density is over 99 times the
+        source density (the rule of
+        :class:`~skreweight.weighting.ClassifierDensityRatio`); above 5 % a
+        :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
     effective_sample_size_ : float
         Kish effective sample size of the weights.
     ess_ratio_ : float
@@ -176,16 +182,16 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
         )
         self._prior = 1.0 if self.balance_domains else n_s / n_t
         p_target = self._proba_target(X_target, clip=False)
-        self.uncovered_target_share_ = float(np.mean(p_target > 1 - self.clip))
-        if self.clip > 0 and self.uncovered_target_share_ > 0.05:
-            warnings.warn(
-                f"{100 * self.uncovered_target_share_:.1f}% of the target rows lie "
-                "where the source has almost no mass (P(target|x) > "
-                f"{1 - self.clip:.2f}); reweighting the source rows cannot "
-                "represent them.",
-                WeightDegeneracyWarning,
-                stacklevel=4,
-            )
+        # the rule of ClassifierDensityRatio: the target density over 99 times
+        # the source density
+        self.uncovered_target_share_ = uncovered_target_share(
+            p_target, domain_cut(n_s, n_t, self.balance_domains)
+        )
+        warn_uncovered_target(
+            type(self).__name__,
+            self.uncovered_target_share_,
+            "target density over 99 times the source density",
+        )
         return self._ratio(X)
 
     def _proba_target(self, X, clip=True):

@@ -14,18 +14,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.encoding import warn_positivity
 from ..base import WeighterMixin
-from ..exceptions import PositivityWarning
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["CBPS", "EntropyBalancing", "PropensityWeighting"]
-
-#: Propensity scores outside ``[POSITIVITY_THRESHOLD, 1 - POSITIVITY_THRESHOLD]``
-#: count as positivity violations; a PositivityWarning is raised when more than
-#: ``POSITIVITY_SHARE`` of the units violate it, or any propensity is 0 or 1
-#: to within 1e-6.
-POSITIVITY_THRESHOLD = 0.01
-POSITIVITY_SHARE = 0.01
 
 
 def _arm_problems(estimand, t):
@@ -149,24 +142,6 @@ def _l2_logistic_penalty(est):
     return None
 
 
-def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD):
-    extreme = (e < threshold) | (e > 1 - threshold)
-    share = float(np.mean(extreme))
-    if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
-        warnings.warn(
-            f"{owner}: {100 * share:.1f}% of the units have an estimated "
-            f"propensity outside [{threshold}, {1 - threshold}] (treated: "
-            f"{int(np.sum(extreme & (t == 1)))}, control: "
-            f"{int(np.sum(extreme & (t == 0)))}). Positivity (overlap) is "
-            "violated or nearly so, for instance by perfect separation: the "
-            "weights of those units are extreme. Clip or trim the propensity, "
-            "use overlap weights (estimand='ATO'), or restrict the population.",
-            PositivityWarning,
-            stacklevel=4,
-        )
-    return share
-
-
 class PropensityWeighting(_BaseCausalWeighter):
     """Inverse-propensity weights from any probabilistic classifier.
 
@@ -277,7 +252,7 @@ class PropensityWeighting(_BaseCausalWeighter):
             X = self._design(X, sample_weight)
         self.estimator_ = est.fit(X, treatment, sample_weight=sample_weight)
         self.propensity_ = self._propensity(X, clip=False)
-        self.positivity_violation_share_ = _warn_positivity(
+        self.positivity_violation_share_ = warn_positivity(
             type(self).__name__, self.propensity_, treatment
         )
         return self._raw_weights(X, treatment)
@@ -731,7 +706,7 @@ class CBPS(_BaseCausalWeighter):
             )
         self.intercept_, self.coef_ = float(beta[0]), beta[1:]
         self.propensity_ = expit(Z @ beta)
-        _warn_positivity("CBPS", self.propensity_, t)
+        warn_positivity("CBPS", self.propensity_, t)
         return _propensity_weights(self._clipped(Z @ beta), t, self.estimand)
 
     @staticmethod

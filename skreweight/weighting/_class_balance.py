@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.encoding import inverse_effective_number
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -97,7 +98,7 @@ class ClassBalance(WeighterMixin, BaseEstimator):
             return 1.0 / counts
         if self.scheme == "sqrt":
             return 1.0 / np.sqrt(counts)
-        return (1.0 - self.beta) / (1.0 - np.power(self.beta, counts))
+        return inverse_effective_number(counts, self.beta)
 
     def _fit(self, X, y, sample_weight):
         self._validate_params()

@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from numbers import Real
 
 import numpy as np
@@ -12,8 +11,12 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.encoding import (
+    domain_cut,
+    uncovered_target_share,
+    warn_uncovered_target,
+)
 from ..base import WeighterMixin
-from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["ClassifierDensityRatio"]
@@ -142,18 +145,14 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         self._prior = 1.0 if self.balance_domains else n_s / n_t
         p_target = self._proba_target(X_target, clip=False)
         # With balanced domains, P(target|x) > 0.99 means p_t(x) > 99 p_s(x).
-        cut = 0.99 if self.balance_domains else 0.99 * n_t / (n_t + 0.01 * n_s)
-        self.uncovered_target_share_ = float(np.mean(p_target > cut))
-        if self.uncovered_target_share_ > 0.05:
-            warnings.warn(
-                f"{100 * self.uncovered_target_share_:.1f}% of the target rows lie "
-                "where the source has almost no mass (target density over 99 "
-                "times the source density); their share of the target cannot "
-                "be represented by reweighting the source rows. Expect a biased "
-                "reweighted fit there.",
-                WeightDegeneracyWarning,
-                stacklevel=4,
-            )
+        self.uncovered_target_share_ = uncovered_target_share(
+            p_target, domain_cut(n_s, n_t, self.balance_domains)
+        )
+        warn_uncovered_target(
+            type(self).__name__,
+            self.uncovered_target_share_,
+            "target density over 99 times the source density",
+        )
         return self._ratio(X)
 
     def _proba_target(self, X, clip=True):

@@ -8,45 +8,19 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.matching import (
+    KernelMatchingMixin,
+    double_weights,
+    extend_alpha,
+    warn_uncovered,
+)
 from ..base import WeighterMixin
-from ..utils._kernels import kernel_smooth, match_rows, target_coverage
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._kmm import _KernelMatchingMixin, _solve_matching, _warn_uncovered
 
 __all__ = ["DoubleWeighting"]
 
 
-def _double_weights(est, X, sample_weight, X_target, q, D):
-    """Solve DW-KMM for ``est``'s parameters; return raw ``beta, alpha``.
-
-    Sets ``bandwidth_``, ``approximation_``, ``objective_``, ``n_iter_`` and
-    ``uncovered_target_share_`` on ``est``.
-    """
-    op = est._setup_kernel(X, X_target)
-    n_eff = sample_weight.sum()
-    p = sample_weight / n_eff
-    eps = getattr(est, "eps", None)
-    eps = 1.0 - 1.0 / np.sqrt(n_eff) if eps is None else eps
-    D = float(D)
-    t = X_target.shape[0]
-    beta, alpha, objective, n_iter, converged = _solve_matching(
-        op,
-        p,
-        q,
-        upper=est.B / np.sqrt(D),
-        eps=eps,
-        radius=(1.0 - 1.0 / np.sqrt(D)) * np.sqrt(t),
-        free_alpha=D > 1,
-        max_iter=est.max_iter,
-        tol=est.tol,
-        metric=sample_weight,
-        verbose=est.verbose,
-    )
-    est.uncovered_target_share_ = target_coverage(op, p, q)
-    return beta, alpha, objective, n_iter, converged
-
-
-class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
+class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     """Double weighting (DW-KMM): weights for the source *and* the target rows.
 
     Generalised kernel mean matching of Segovia-Martin, Mazuelas and Liu
@@ -207,12 +181,12 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
             self.alpha_ = np.ones(0)
             return self.beta_.copy()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
-        beta, alpha, objective, n_iter, converged = _double_weights(
+        beta, alpha, objective, n_iter, converged = double_weights(
             self, X, sample_weight, X_target, q, self.D
         )
         self.beta_, self.alpha_ = beta, alpha
         self._X_target_fit = X_target.copy()
-        _warn_uncovered(
+        warn_uncovered(
             type(self).__name__, self.uncovered_target_share_, beta, sample_weight
         )
         self._finish(beta, objective, n_iter, converged, X, sample_weight)
@@ -241,11 +215,4 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if self._beta_fit is None:
             return np.ones(X.shape[0])
-        return _extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
-
-
-def _extend_alpha(X, X_target_fit, alpha, sigma):
-    out = kernel_smooth(X, X_target_fit, alpha, np.ones_like(alpha), sigma)
-    idx = match_rows(X, X_target_fit)
-    out[idx >= 0] = alpha[idx[idx >= 0]]
-    return out
+        return extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)

@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.kernels import median_bandwidth, rbf
 from ..base import WeighterMixin
-from ..utils._kernels import median_bandwidth, rbf
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KLIEP"]

@@ -10,8 +10,8 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from .._core.kernels import median_bandwidth, rbf
 from ..base import WeighterMixin
-from ..utils._kernels import median_bandwidth, rbf
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["RuLSIF", "ULSIF"]

@@ -144,7 +144,9 @@ def _record_one(key, est, data, out):
             call_ctx["X_target"] = data["X_target"]
         args = []
         if method not in ("effect", "conf_int") or "X" in sig:
-            args.append(data["X"] if method in ("score", "compute_weights") else data["X_new"])
+            args.append(
+                data["X"] if method in ("score", "compute_weights") else data["X_new"]
+            )
         if method == "score" or (method == "compute_weights" and "y" in sig):
             args.append(y)
         if method == "compute_weights":

@@ -1,0 +1,119 @@
+"""Encodings, positivity and clip checks, and the named thresholds.
+
+One home for the numbers that decide a warning, and for the small formulas
+that several families share.
+"""
+
+# Authors: The skreweight developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+
+import numpy as np
+
+from ..exceptions import PositivityWarning, WeightDegeneracyWarning
+
+#: Above this share of target rows lying where the source has almost no mass,
+#: a density-ratio or matching weighter raises a WeightDegeneracyWarning.
+UNCOVERED_SHARE_WARN = 0.05
+
+#: A target row is "uncovered" by a domain classifier when its estimated
+#: P(target | x) exceeds this (with balanced domains: p_t(x) > 99 p_s(x)).
+UNCOVERED_PROBA = 0.99
+
+#: Propensity scores outside ``[POSITIVITY_THRESHOLD, 1 - POSITIVITY_THRESHOLD]``
+#: count as positivity violations; a PositivityWarning is raised when more than
+#: ``POSITIVITY_SHARE`` of the units violate it, or any propensity is 0 or 1
+#: to within 1e-6.
+POSITIVITY_THRESHOLD = 0.01
+POSITIVITY_SHARE = 0.01
+
+
+def inverse_effective_number(counts, beta):
+    """``(1 - beta) / (1 - beta ** n)``: the inverse effective number of Cui et al.
+
+    Computed stably, as ``(1 - beta) / -expm1(n log beta)``; 1 for
+    ``beta = 0``.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    effective = -np.expm1(counts * np.log(beta)) / (1 - beta) if beta else counts**0
+    return 1.0 / effective
+
+
+def domain_cut(n_source, n_target, balance_domains):
+    """The ``P(target|x)`` above which a target row is uncovered.
+
+    :data:`UNCOVERED_PROBA` with balanced domains; otherwise
+    ``0.99 n_target / (n_target + 0.01 n_source)``, the rule of
+    ClassifierDensityRatio.
+    """
+    if balance_domains:
+        return UNCOVERED_PROBA
+    return UNCOVERED_PROBA * n_target / (n_target + 0.01 * n_source)
+
+
+def uncovered_target_share(p_target, cut=UNCOVERED_PROBA):
+    """Share of target rows whose domain-classifier ``P(target|x)`` exceeds ``cut``."""
+    return float(np.mean(p_target > cut))
+
+
+def warn_uncovered_target(owner, share, detail):
+    """WeightDegeneracyWarning when ``share`` exceeds :data:`UNCOVERED_SHARE_WARN`."""
+    if share > UNCOVERED_SHARE_WARN:
+        warnings.warn(
+            f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
+            f"has almost no mass ({detail}); reweighting the source rows cannot "
+            "represent that part of the target. Expect a biased reweighted fit "
+            "there.",
+            WeightDegeneracyWarning,
+            stacklevel=5,
+        )
+
+
+def warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD):
+    """Warn when propensities ``e`` of arms ``t`` come too close to 0 or 1.
+
+    Returns the share of units outside ``[threshold, 1 - threshold]``.
+    """
+    extreme = (e < threshold) | (e > 1 - threshold)
+    share = float(np.mean(extreme))
+    if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
+        warnings.warn(
+            f"{owner}: {100 * share:.1f}% of the units have an estimated "
+            f"propensity outside [{threshold}, {1 - threshold}] (treated: "
+            f"{int(np.sum(extreme & (t == 1)))}, control: "
+            f"{int(np.sum(extreme & (t == 0)))}). Positivity (overlap) is "
+            "violated or nearly so, for instance by perfect separation: the "
+            "weights of those units are extreme. Clip or trim the propensity, "
+            "use overlap weights (estimand='ATO'), or restrict the population.",
+            PositivityWarning,
+            stacklevel=4,
+        )
+    return share
+
+
+def clip_propensity(e, clip, *, warn):
+    """Clip propensities to ``[clip, 1 - clip]``; return them and the count clipped.
+
+    Raises when ``clip`` is 0 and a propensity is exactly 0 or 1; warns
+    (PositivityWarning) when ``warn`` and any row is clipped.
+    """
+    n_zero_one = int(np.sum((e <= 0) | (e >= 1)))
+    if clip == 0 and n_zero_one:
+        raise ValueError(
+            f"{n_zero_one} propensity score(s) are exactly 0 or 1 and clip=0: "
+            "the pseudo-outcomes would divide by zero. Set clip > 0 (e.g. "
+            "0.01) or regularise model_t."
+        )
+    low, high = e < clip, e > 1 - clip
+    n_clipped = int(np.sum(low | high))
+    if warn and n_clipped:
+        warnings.warn(
+            f"Propensity scores were clipped to [{clip:g}, {1 - clip:g}] for "
+            f"{n_clipped} of {e.shape[0]} rows ({int(low.sum())} below, "
+            f"{int(high.sum())} above; {n_zero_one} exactly 0 or 1). "
+            "Overlap is poor there: the CATE relies on extrapolation.",
+            PositivityWarning,
+            stacklevel=4,
+        )
+    return np.clip(e, clip, 1 - clip), n_clipped
