@@ -20,11 +20,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from .._core.crossfit import get_splits, r_loss_value
 from .._core.encoding import clip_propensity
-from ..model_selection._r_loss import r_loss
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
-from ._cross_fit import _cross_fit, _get_splits, _propensity
+from ._cross_fit import _cross_fit, _propensity
 
 __all__ = ["DRLearner", "PseudoOutcomeRegressor", "RLearner"]
 
@@ -276,7 +276,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             )
         t = self._check_treatment(treatment, X.shape[0], discrete)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
-        splits = _get_splits(
+        splits = get_splits(
             self.cv, X, t, stratify=discrete, random_state=self.random_state
         )
         dr = self.pseudo_outcome == "DR"
@@ -425,7 +425,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         t = check_treatment(treatment, X.shape[0], binary=self._binary)
         m, e = self._nuisances(X)
-        return -r_loss(
+        return -r_loss_value(
             y,
             self.predict(X),
             treatment=t,

@@ -12,10 +12,10 @@ from joblib import Parallel, delayed
 from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.crossfit import check_partition, fit_per_arm, get_splits
 from ..base import is_weighter
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
@@ -426,18 +426,10 @@ class WeightingEstimator(BaseEstimator):
                 folds = self._folds(X, t)
             mu1, mu0, models = np.empty_like(y), np.empty_like(y), []
             for train, test in folds:
-                pair = []
-                for arm, mu in ((1, mu1), (0, mu0)):
-                    m = train[(t[train] == arm) & (w[train] * s[train] > 0)]
-                    if m.shape[0] == 0:
-                        arm_name = "treated" if arm else "control"
-                        raise ValueError(
-                            f"A cross-fitting fold has no {arm_name} rows to fit "
-                            "the outcome model on: use fewer folds (cv) or a "
-                            "splitter stratified by treatment."
-                        )
-                    pair.append(clone(base).fit(X[m], y[m], sample_weight=(w * s)[m]))
-                    mu[test] = pair[-1].predict(X[test])
+                pos = train[w[train] * s[train] > 0]
+                pair, (mu1[test], mu0[test]) = fit_per_arm(
+                    base, X, y, t, pos, test, sample_weight=w * s, arms=(1, 0)
+                )
                 models.append(tuple(pair))
             models = models[0] if self.cv is None else models
         effect, psi = _effect_and_influence(y, t, w, s, self.estimand_, mu1, mu0)
@@ -458,21 +450,8 @@ class WeightingEstimator(BaseEstimator):
         return effect, psi, parts
 
     def _folds(self, X, t):
-        cv = self.cv
-        if isinstance(cv, Integral):
-            cv = StratifiedKFold(
-                cv, shuffle=True, random_state=check_random_state(self.random_state)
-            )
-        cv = check_cv(cv, t, classifier=True)
-        folds = [(np.asarray(a), np.asarray(b)) for a, b in cv.split(X, t)]
-        covered = np.zeros(X.shape[0], dtype=int)
-        for _, test in folds:
-            covered[test] += 1
-        if not np.all(covered == 1):
-            raise ValueError(
-                "cv must partition the rows: every row in exactly one test fold "
-                "(got a splitter whose test folds overlap or miss rows)."
-            )
+        folds = get_splits(self.cv, X, t, stratify=True, random_state=self.random_state)
+        check_partition(folds, X.shape[0])
         return folds
 
     def _bootstrap(self, weighter, X, y, t, s):

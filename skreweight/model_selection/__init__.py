@@ -1,6 +1,5 @@
 """Model selection under shift: weighted scorers, R-loss, group-aware splitters."""
 
-from ..causal._cross_fit import cross_fit_nuisances
 from ._r_loss import r_loss, r_loss_scorer
 from ._scorers import (
     IWCVScorer,
@@ -14,7 +13,6 @@ __all__ = [
     "GroupStratifiedKFold",
     "IWCVScorer",
     "WorstGroupScorer",
-    "cross_fit_nuisances",
     "importance_weighted_scorer",
     "r_loss",
     "r_loss_scorer",
