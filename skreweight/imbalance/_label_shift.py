@@ -9,6 +9,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.delegation import ProbaPredictMixin
 from ..utils._sklearn_compat import _fit_context
 from ..utils.validation import check_sample_weight, check_X_target
 from ..weighting._label_shift import (
@@ -24,7 +25,11 @@ __all__ = ["LabelShiftAdapter"]
 
 
 class LabelShiftAdapter(
-    _LabelShiftMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    _LabelShiftMixin,
+    ProbaPredictMixin,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Adapt a classifier to the class priors of an unlabelled target sample.
 
@@ -244,36 +249,6 @@ class LabelShiftAdapter(
         )
         p = aligned_proba(self.estimator_, X, self.classes_) * self._ratio
         return p / p.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Most probable class under the target priors.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

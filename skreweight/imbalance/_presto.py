@@ -30,6 +30,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.delegation import ProbaPredictMixin
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
 from ..weighting._label_shift import check_classes
@@ -312,7 +313,7 @@ def _cum_to_proba(E):
     return P / P.sum(axis=1, keepdims=True)
 
 
-class PRESTOClassifier(ClassifierMixin, BaseEstimator):
+class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
     """Ordinal classifier with per-boundary slopes fused towards proportional odds.
 
     PRESTO (Faletto & Bien, 2023) models ordered classes ``c_1 < ... < c_K``
@@ -578,33 +579,3 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _cum_to_proba(X @ self.coef_.T + self.intercept_)
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))

@@ -10,26 +10,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import check_cv
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import has_fit_parameter, validate_data
 
+from .._core.delegation import DelegatingClassifierMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight
 
 __all__ = ["JTTClassifier"]
 
 
-def _estimator_has(attr):
-    def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._get_estimator(), attr)
-
-    return check
-
-
-class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class JTTClassifier(
+    ClassifierMixin, DelegatingClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Just Train Twice: refit with the first model's errors upweighted.
 
     JTT (Liu et al., 2021) improves worst-group accuracy *without group
@@ -109,6 +102,8 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     >>> clf.predict(d.X[:3]).shape
     (3,)
     """
+
+    _validate_delegated_input = True
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
@@ -191,56 +186,3 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         est = clone(self._get_estimator())
         self.estimator_ = est.fit(X, y, sample_weight=self.weights_ * sw)
         return self
-
-    @property
-    def classes_(self):
-        """Class labels known to the classifier."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.classes_
-
-    def predict(self, X):
-        """Predict with the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(validate_data(self, X, reset=False))
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(validate_data(self, X, reset=False))
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(validate_data(self, X, reset=False))
