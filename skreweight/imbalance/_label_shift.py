@@ -10,22 +10,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._core.delegation import ProbaPredictMixin
+from .._core.encoding import check_classes, check_priors, class_frequencies
+from .._core.label_shift import LabelShiftMixin, aligned_proba, fit_classifier
 from ..utils._sklearn_compat import _fit_context
 from ..utils.validation import check_sample_weight, check_X_target
-from ..weighting._label_shift import (
-    _LabelShiftMixin,
-    aligned_proba,
-    check_classes,
-    check_priors,
-    class_frequencies,
-    fit_classifier,
-)
 
 __all__ = ["LabelShiftAdapter"]
 
 
 class LabelShiftAdapter(
-    _LabelShiftMixin,
+    LabelShiftMixin,
     ProbaPredictMixin,
     ClassifierMixin,
     MetaEstimatorMixin,
@@ -135,7 +129,7 @@ class LabelShiftAdapter(
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints: dict = {
-        **_LabelShiftMixin._label_shift_constraints,
+        **LabelShiftMixin._label_shift_constraints,
         "target_priors": ["array-like", dict, None],
     }
 

@@ -25,14 +25,10 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.encoding import check_classes, check_priors, class_frequencies
+from .._core.label_shift import fit_classifier
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import (
-    check_classes,
-    check_priors,
-    class_frequencies,
-    fit_classifier,
-)
 
 __all__ = ["LogitAdjustedClassifier"]
 

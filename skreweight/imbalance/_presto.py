@@ -31,9 +31,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._core.delegation import ProbaPredictMixin
+from .._core.encoding import check_classes
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import check_classes
 
 __all__ = ["PRESTOClassifier"]
 
