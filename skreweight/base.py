@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .exceptions import WeightDegeneracyWarning
+from .utils._sklearn_compat import _fit_context
 from .utils.validation import (
     check_sample_group,
     check_sample_weight,
@@ -148,8 +149,12 @@ class WeighterMixin:
     _out_of_sample = True
     #: dtype asked of X ("numeric", or None to accept any)
     _X_dtype = "numeric"
+    # validated by ``fit`` (``@_fit_context``) before any data; a weighter
+    # lists its own
+    _parameter_constraints: dict = {}
 
     # -- public template ------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, sample_weight=None, **context):
         """Learn the weights of the rows of ``X``.
 

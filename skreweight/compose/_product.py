@@ -62,6 +62,8 @@ class WeightProduct(WeighterMixin, _BaseComposition, BaseEstimator):
     __metadata_request__fit = {key: True for key in _CONTEXT_KEYS}
     _X_dtype = None
 
+    _parameter_constraints = {"weighters": [list, tuple]}
+
     def __init__(self, weighters):
         self.weighters = weighters
 

@@ -166,7 +166,6 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.estimator_ = self.scaler_ = None
             self.uncovered_target_share_ = 0.0

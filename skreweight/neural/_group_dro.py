@@ -127,6 +127,7 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
     __metadata_request__fit = {"sample_group": True}
 
     _parameter_constraints = {
+        **WeightedNeuralNetClassifier._parameter_constraints,
         "step_size": [Interval(Real, 0, None, closed="left")],
         "adjustment": [Interval(Real, 0, None, closed="left")],
         "robustness": [Interval(Real, 0, 1, closed="both")],

@@ -195,7 +195,6 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         self.verbose = verbose
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         check_device(self.device)
         t, sw = treatment, sample_weight
         for arm, name in ((1, "treated"), (0, "control")):

@@ -6,6 +6,7 @@
 import contextlib
 import inspect
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -19,7 +20,11 @@ from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from ..utils._sklearn_compat import validate_parameter_constraints
+from ..utils._sklearn_compat import (
+    Interval,
+    Options,
+    validate_parameter_constraints,
+)
 from ..utils.validation import check_sample_weight
 
 __all__ = ["WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"]
@@ -225,6 +230,17 @@ class _WeightedNetMixin(_SeededMixin):
     """
 
     _default_criterion = None
+
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -592,6 +608,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         self : object
             Fitted classifier.
         """
+        self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         self._set_class_counts(y_enc, sw)
         return self._fit_arrays(X, y_enc, sw, **fit_params)
@@ -719,6 +736,7 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         self : object
             Fitted regressor.
         """
+        self._check_params()
         X, y = self._validate_Xy(X, y, multi_output=True, y_numeric=True)
         self._y_1d_ = y.ndim == 1
         y2 = y.reshape(-1, 1) if self._y_1d_ else y

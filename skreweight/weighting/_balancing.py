@@ -236,7 +236,6 @@ class PropensityWeighting(_BaseCausalWeighter):
         self.trim = trim
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         self._check_arms(treatment, sample_weight)
         est = (
             LogisticRegression(C=1e6, max_iter=1000)
@@ -472,7 +471,6 @@ class EntropyBalancing(_BaseCausalWeighter):
         return np.hstack([Z, Z**2]) if self.moments == 2 else Z
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         self._design(X, sw)
@@ -682,7 +680,6 @@ class CBPS(_BaseCausalWeighter):
         return np.r_[score, bal], S
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         Z = self._design(X, sw)

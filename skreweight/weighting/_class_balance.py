@@ -101,7 +101,6 @@ class ClassBalance(WeighterMixin, BaseEstimator):
         return inverse_effective_number(counts, self.beta)
 
     def _fit(self, X, y, sample_weight):
-        self._validate_params()
         self.classes_, inverse = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] < 2:
             raise ValueError(

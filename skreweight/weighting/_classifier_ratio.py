@@ -125,7 +125,6 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         return est
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.estimator_ = None
             self.uncovered_target_share_ = 0.0

@@ -172,7 +172,6 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         self.verbose = verbose
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.bandwidth_ = self.objective_ = self.approximation_ = None
             self.n_iter_, self.uncovered_target_share_ = 0, 0.0

@@ -93,6 +93,8 @@ class FairnessReweighing(WeighterMixin, BaseEstimator):
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}
 
+    _parameter_constraints = {}
+
     def __init__(self):
         pass
 

@@ -3,10 +3,13 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..base import WeighterMixin
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["GroupBalance"]
 
@@ -67,6 +70,11 @@ class GroupBalance(WeighterMixin, BaseEstimator):
     _context = ("sample_group",)
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}
+
+    _parameter_constraints = {
+        "by_class": ["boolean"],
+        "min_group_size": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, by_class=False, min_group_size=2):
         self.by_class = by_class

@@ -285,7 +285,6 @@ class IPMBalancing(_BaseCausalWeighter):
         return bws
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         Z = self._design(X, sw)

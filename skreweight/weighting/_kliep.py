@@ -189,7 +189,6 @@ class KLIEP(WeighterMixin, BaseEstimator):
         return _kliep_solve(A, b, self.max_iter, self.tol)
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.centers_ = self.coef_ = self.bandwidth_ = self.cv_scores_ = None
             self.n_iter_ = 0

@@ -161,7 +161,6 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         self.verbose = verbose
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.bandwidth_ = self.objective_ = None
             self.approximation_, self.n_iter_ = None, 0

@@ -157,7 +157,6 @@ class LabelShiftWeighting(LabelShiftMixin, WeighterMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         self.classes_, y_index = check_classes(y, type(self).__name__)
         self.source_priors_ = class_frequencies(y_index, sample_weight, self.classes_)
         self.estimator_ = None

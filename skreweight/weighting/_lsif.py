@@ -107,7 +107,6 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
         return np.asarray(sig, dtype=float), np.asarray(regs, dtype=float)
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         if X_target is None:
             self.centers_, self.coef_ = None, None
             self.bandwidth_ = self.reg_ = None

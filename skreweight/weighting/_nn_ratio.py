@@ -91,7 +91,6 @@ class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         pos = sample_weight > 0
         locs, inverse = np.unique(X[pos], axis=0, return_inverse=True)
         mass = np.bincount(
