@@ -102,6 +102,9 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         Any regressor whose ``fit`` takes ``sample_weight``, fitted on the
         pseudo-outcome; ``LinearRegression()`` when None (then
         :meth:`effect_interval` gives robust confidence intervals).
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
     pseudo_outcome : {"U", "DR", "Cov"}, default="U"
         Which pseudo-outcome to regress.
     weights : {"ivw", "none"}, default="ivw"
@@ -557,6 +560,9 @@ class RLearner(PseudoOutcomeRegressor):
     model_final : regressor, default=None
         Regressor of the CATE, fitted with ``sample_weight``;
         ``LinearRegression()`` when None.
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
     cv : int, cross-validation generator or iterable, default=5
         Cross-fitting folds (an int: shuffled, stratified on a binary
         treatment, seeded by ``random_state``).
@@ -666,6 +672,9 @@ class DRLearner(PseudoOutcomeRegressor):
         when None.
     model_final : regressor, default=None
         Regressor of the CATE; ``LinearRegression()`` when None.
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
     weights : {"ivw", "none"}, default="ivw"
         ``e (1 - e)`` weights, or none.
     cv : int, cross-validation generator or iterable, default=5

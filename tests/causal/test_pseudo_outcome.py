@@ -291,3 +291,25 @@ def test_inputs_not_mutated_and_pandas_input(data_a):
     b = _linear_r(random_state=0).fit(Xdf, pd.Series(y), treatment=pd.Series(t))
     assert_allclose(a.predict(X), b.predict(Xdf))
     assert list(b.feature_names_in_) == list(Xdf.columns)
+
+
+def test_model_final_default_follows_the_sklearn_rule():
+    # None is resolved in fit; a search over the default's parameters names
+    # the estimator explicitly, and then works
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import GridSearchCV
+
+    from skreweight.causal import RLearner
+    from skreweight.datasets import make_heterogeneous_effects
+
+    d = make_heterogeneous_effects("A", n_samples=120, random_state=0)
+    est = RLearner(cv=2, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    assert est.model_final is None
+    assert isinstance(est.model_final_, LinearRegression)
+    search = GridSearchCV(
+        RLearner(model_final=LinearRegression(), cv=2, random_state=0),
+        {"model_final__fit_intercept": [True, False]},
+        cv=2,
+    )
+    search.fit(d.X, d.y, treatment=d.treatment)
+    assert search.best_params_["model_final__fit_intercept"] in (True, False)
