@@ -37,6 +37,19 @@ def get_splits(cv, X, treatment, *, stratify, random_state):
     return [(np.asarray(a), np.asarray(b)) for a, b in cv.split(X, treatment)]
 
 
+def seeded_cv(cv, y, *, classifier, random_state):
+    """``check_cv``, with an int ``cv`` shuffled by ``random_state`` when given.
+
+    With ``random_state=None`` this is scikit-learn's ``check_cv`` (unshuffled
+    folds, deterministic); with a seed an int ``cv`` becomes a shuffled
+    (stratified, for a classifier) K-fold seeded by it.
+    """
+    if isinstance(cv, numbers.Integral) and random_state is not None:
+        splitter = StratifiedKFold if classifier else KFold
+        return splitter(n_splits=cv, shuffle=True, random_state=random_state)
+    return check_cv(cv, y, classifier=classifier)
+
+
 def test_fold_counts(splits, n):
     """How many test folds hold each of the ``n`` rows."""
     counts = np.zeros(n, dtype=int)

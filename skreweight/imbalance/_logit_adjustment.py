@@ -25,6 +25,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.crossfit import seeded_cv
 from .._core.encoding import check_classes, check_priors, class_frequencies
 from .._core.label_shift import fit_classifier
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
@@ -110,6 +111,9 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     n_jobs : int, default=None
         Number of calibration folds fitted in parallel (joblib; ``None``
         means 1 unless in a :func:`joblib.parallel_backend` context).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
 
     Attributes
     ----------
@@ -171,6 +175,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         "priors": ["array-like", dict, None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
 
@@ -183,6 +188,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         calibration=None,
         cv=5,
         n_jobs=None,
+        random_state=None,
     ):
         self.estimator = estimator
         self.tau = tau
@@ -190,6 +196,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         self.calibration = calibration
         self.cv = cv
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -236,7 +243,12 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         estimator = clone(self._get_estimator())
         if self.calibration is not None:
             estimator = CalibratedClassifierCV(
-                estimator, method=self.calibration, cv=self.cv, n_jobs=self.n_jobs
+                estimator,
+                method=self.calibration,
+                cv=seeded_cv(
+                    self.cv, y, classifier=True, random_state=self.random_state
+                ),
+                n_jobs=self.n_jobs,
             )
         self.estimator_ = _fit_inner(self, estimator, X, y, sw, fit_params)
         if not np.array_equal(self.estimator_.classes_, self.classes_):

@@ -26,10 +26,10 @@ from scipy.linalg import LinAlgError, LinAlgWarning, solve
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.crossfit import seeded_cv
 from .._core.delegation import ProbaPredictMixin
 from .._core.encoding import check_classes
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
@@ -350,6 +350,9 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
         Ratio of the smallest to the largest candidate.
     cv : int, cross-validation generator or iterable, default=5
         Folds for choosing ``alpha`` (stratified for an int).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
     solver : {"newton", "cvxpy"}, default="newton"
         ``"newton"``: proximal Newton (fast, exact). ``"cvxpy"``: the
         exponential-cone program, solved by Clarabel (slow; for checking).
@@ -419,6 +422,7 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "alpha_min_ratio": [Interval(Real, 0, 1, closed="neither")],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
         "solver": [StrOptions({"newton", "cvxpy"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -437,6 +441,7 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
         max_iter=100,
         tol=1e-8,
         n_jobs=None,
+        random_state=None,
         verbose=0,
     ):
         self.alpha = alpha
@@ -447,6 +452,7 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_jobs = n_jobs
+        self.random_state = random_state
         self.verbose = verbose
 
     # -- fitting -----------------------------------------------------------
@@ -550,7 +556,7 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
-        cv = check_cv(self.cv, y, classifier=True)
+        cv = seeded_cv(self.cv, y, classifier=True, random_state=self.random_state)
         scores = Parallel(n_jobs=self.n_jobs)(
             delayed(self._cv_fold)(X, y_index, sw, train, test, alphas)
             for train, test in cv.split(X, y)

@@ -9,10 +9,10 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
+from .._core.crossfit import seeded_cv
 from .._core.delegation import DelegatingClassifierMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight
@@ -59,6 +59,9 @@ class JTTClassifier(
         predictions are out-of-fold over these splits (a plain loop over
         ``check_cv(cv, y, classifier=True)``), which finds errors even for
         flexible first models.
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
 
     Attributes
     ----------
@@ -110,13 +113,23 @@ class JTTClassifier(
         "first_estimator": [HasMethods(["fit", "predict"]), None],
         "upweight": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, first_estimator=None, *, upweight=20.0, cv=None):
+    def __init__(
+        self,
+        estimator=None,
+        first_estimator=None,
+        *,
+        upweight=20.0,
+        cv=None,
+        random_state=None,
+    ):
         self.estimator = estimator
         self.first_estimator = first_estimator
         self.upweight = upweight
         self.cv = cv
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -132,7 +145,9 @@ class JTTClassifier(
         if self.cv is None:
             return self.first_estimator_.predict(X)
         pred = np.empty_like(y)
-        for train, test in check_cv(self.cv, y, classifier=True).split(X, y):
+        for train, test in seeded_cv(
+            self.cv, y, classifier=True, random_state=self.random_state
+        ).split(X, y):
             model = clone(first).fit(X[train], y[train], sample_weight=sw[train])
             pred[test] = model.predict(X[test])
         return pred

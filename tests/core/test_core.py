@@ -148,3 +148,40 @@ def test_uncovered_threshold_is_named_and_used():
     assert_allclose(domain_cut(300.0, 100.0, False), 0.99 * 100 / (100 + 3.0))
     with pytest.warns(WeightDegeneracyWarning, match="10.0% of the target"):
         warn_uncovered_target("Owner", 0.1, "detail")
+
+
+def test_seeded_cv_shuffles_an_int_only_when_seeded():
+    from sklearn.model_selection import StratifiedKFold
+
+    from skreweight._core.crossfit import seeded_cv
+
+    y = np.r_[np.zeros(10), np.ones(10)]
+    plain = seeded_cv(5, y, classifier=True, random_state=None)
+    assert isinstance(plain, StratifiedKFold) and not plain.shuffle
+    seeded = seeded_cv(5, y, classifier=True, random_state=0)
+    assert seeded.shuffle and seeded.random_state == 0
+    given = StratifiedKFold(3)
+    assert seeded_cv(given, y, classifier=True, random_state=0) is given
+
+
+@pytest.mark.parametrize(
+    "name", ["JTTClassifier", "LogitAdjustedClassifier", "PRESTOClassifier"]
+)
+def test_random_state_seeds_the_folds(name):
+    from sklearn.datasets import make_classification
+
+    from skreweight import imbalance, robust
+
+    cls = getattr(robust, name, None) or getattr(imbalance, name)
+    extra = {"LogitAdjustedClassifier": {"calibration": "sigmoid"}}.get(name, {})
+    extra = {**extra, **({"alphas": 3} if name == "PRESTOClassifier" else {})}
+    X, y = make_classification(120, 4, weights=[0.8], random_state=0)
+    cv = 3
+
+    def proba(seed):
+        est = cls(cv=cv, random_state=seed, **extra).fit(X, y)
+        return est.predict_proba(X)
+
+    assert_allclose(proba(0), proba(0))
+    assert_allclose(proba(None), proba(None))
+    assert not np.allclose(proba(0), proba(1))
