@@ -93,7 +93,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         Xt = check_X_target(self, X_target)
         if Xt is None:
             self.weighter_ = None
-            self.calibration_weights_ = np.ones(n_cal)
+            self.weights_ = np.ones(n_cal)
         else:
             weighter = (
                 ClassifierDensityRatio() if self.weighter is None else self.weighter
@@ -106,7 +106,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
                     "ULSIF or KLIEP."
                 )
             self.weighter_ = clone(weighter).fit(X, X_target=Xt)
-            self.calibration_weights_ = self.weighter_.compute_weights(X[cal])
+            self.weights_ = self.weighter_.compute_weights(X[cal])
         self.calibration_scores_ = self._scores(X[cal], y[cal])
         return self
 
@@ -118,7 +118,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     def _quantiles(self, X):
         return _weighted_quantiles(
             self.calibration_scores_,
-            self.calibration_weights_,
+            self.weights_,
             self._test_weights(X),
             1.0 - self.alpha,
         )
@@ -179,8 +179,9 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
         The fitted weighter (None without ``X_target``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Absolute residuals on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows.
+    weights_ : ndarray of shape (n_calibration,)
+        Ratio weights of the calibration rows (in row order), the only rows
+        the method weights; ones without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -274,8 +275,9 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
         Class labels (of ``estimator_``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows.
+    weights_ : ndarray of shape (n_calibration,)
+        Ratio weights of the calibration rows (in row order), the only rows
+        the method weights; ones without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

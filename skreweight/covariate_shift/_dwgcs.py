@@ -265,6 +265,8 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    weights_ : ndarray of shape (n_samples,)
+        Source weights ``beta_`` scaled to average 1 under ``sample_weight``.
     beta_ : ndarray of shape (n_samples,)
         Source weights (the paper's scale).
     alpha_ : ndarray of shape (n_target,)
@@ -449,6 +451,9 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         else:
             self._X_target_fit = None
         self.minimax_risk_ = risk
+        self.weights_ = (
+            self.beta_ * sw.sum() / max(float(np.dot(self.beta_, sw)), 1e-300)
+        )
         self.coef_ = mu.reshape(K, -1)
         return self
 

@@ -84,6 +84,10 @@ class LabelShiftAdapter(
         ``X_target`` nor ``target_priors`` is passed.
     class_weight_ : dict
         ``{class: pi_t / pi_s}``.
+    weights_ : ndarray of shape (n_samples,)
+        The label-shift weight ``pi_t(y_i) / pi_s(y_i)`` of each training row;
+        it averages 1 under ``sample_weight``. The posteriors are corrected
+        by these ratios; the classifier itself is fitted unweighted.
     n_iter_ : int
         EM iterations run (0 otherwise).
     confusion_matrix_ : ndarray of shape (n_classes, n_classes) or None
@@ -210,6 +214,9 @@ class LabelShiftAdapter(
                 fitted=self.estimator_,
             )
         self._ratio = self.target_priors_ / self.source_priors_
+        # the importance weight of each training row, pi_t(y) / pi_s(y): it
+        # averages 1 under sample_weight
+        self.weights_ = self._ratio[y_index]
         return self
 
     @property

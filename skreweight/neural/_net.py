@@ -316,7 +316,7 @@ class _WeightedNetMixin(_SeededMixin):
             Xa = self._as_input(X)
             if cast_y:
                 y = y.astype(Xa.dtype)
-            self.sample_weight_fit_ = sw
+            self.weights_ = sw
             packed = self._pack(Xa, sw.astype(Xa.dtype), **(extra or {}))
             super().partial_fit(packed, y, _routing_method="fit", **fit_params)
         return self
@@ -539,8 +539,9 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         Class labels.
     history_ : skorch.History
         Per-epoch record (``train_loss`` is the weighted mean loss).
-    sample_weight_fit_ : ndarray of shape (n_samples,)
-        The weights used in the last fit.
+    weights_ : ndarray of shape (n_samples,)
+        The row weights the loss used in the last fit (``sample_weight``,
+        ones when None).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -688,8 +689,9 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         The trained network.
     history_ : skorch.History
         Per-epoch record (``train_loss`` is the weighted mean loss).
-    sample_weight_fit_ : ndarray of shape (n_samples,)
-        The weights used in the last fit.
+    weights_ : ndarray of shape (n_samples,)
+        The row weights the loss used in the last fit (``sample_weight``,
+        ones when None).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
