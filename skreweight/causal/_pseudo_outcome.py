@@ -80,9 +80,9 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
     - ``"Cov"``: ``phi = (Y - m) (A - e) / (e (1 - e))``, IVW weight
       ``e (1 - e)``.
 
-    With ``weights="ivw"`` the rows get the inverse-variance weights listed
+    With ``weighting="ivw"`` the rows get the inverse-variance weights listed
     above (Fisher, 2024); ``"U"`` with them is exactly the R-learner of
-    Nie & Wager (2021), see :class:`RLearner`. ``weights="none"`` fits the
+    Nie & Wager (2021), see :class:`RLearner`. ``weighting="none"`` fits the
     pseudo-outcome unweighted. The weights are scaled to average 1 (under
     ``sample_weight``) and stored in ``weights_``.
 
@@ -107,7 +107,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         pass the estimator, ``model_final=LinearRegression()``.
     pseudo_outcome : {"U", "DR", "Cov"}, default="U"
         Which pseudo-outcome to regress.
-    weights : {"ivw", "none"}, default="ivw"
+    weighting : {"ivw", "none"}, default="ivw"
         Inverse-variance weights (``(A - e)^2`` for "U", ``e (1 - e)`` for
         "DR" and "Cov") or none.
     cv : int, cross-validation generator or iterable, default=5
@@ -195,7 +195,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         "model_t": [HasMethods(["fit"]), None],
         "model_final": [HasMethods(["fit", "predict"]), None],
         "pseudo_outcome": [StrOptions({"U", "DR", "Cov"})],
-        "weights": [StrOptions({"ivw", "none"})],
+        "weighting": [StrOptions({"ivw", "none"})],
         "cv": ["cv_object"],
         "clip": [Interval(Real, 0, 0.5, closed="left")],
         "n_jobs": [Integral, None],
@@ -210,7 +210,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         model_final=None,
         *,
         pseudo_outcome="U",
-        weights="ivw",
+        weighting="ivw",
         cv=5,
         clip=0.01,
         n_jobs=None,
@@ -221,7 +221,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         self.model_t = model_t
         self.model_final = model_final
         self.pseudo_outcome = pseudo_outcome
-        self.weights = weights
+        self.weighting = weighting
         self.cv = cv
         self.clip = clip
         self.n_jobs = n_jobs
@@ -351,20 +351,20 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             mu0, mu1 = nuis.mu0, nuis.mu1
             phi = t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e) + mu1 - mu0
             omega = e * (1 - e)
-        if self.weights == "none":
+        if self.weighting == "none":
             omega = np.ones_like(phi)
         return phi, omega
 
     def _fit_final(self, model_final, X, phi, sw):
         model = clone(model_final)
         weights = self.weights_ if sw is None else self.weights_ * sw
-        if self.weights == "none" and sw is None:
+        if self.weighting == "none" and sw is None:
             return model.fit(X, phi)
         if not has_fit_parameter(model, "sample_weight"):
             raise TypeError(
                 f"model_final={type(model).__name__} does not accept sample_weight "
                 "in fit, so it cannot use the inverse-variance weights. Pick a "
-                "regressor that does, or set weights='none'."
+                "regressor that does, or set weighting='none'."
             )
         return model.fit(X, phi, sample_weight=weights)
 
@@ -542,7 +542,7 @@ class RLearner(PseudoOutcomeRegressor):
     behind Fisher's (2024) reading of the R-learner as inverse-variance
     weighting. Any regressor that takes ``sample_weight`` can be the final
     model. A :class:`PseudoOutcomeRegressor` with ``pseudo_outcome="U"`` and
-    ``weights="ivw"``.
+    ``weighting="ivw"``.
 
     With a regressor as ``model_t`` the treatment may be continuous: ``e``
     is then ``E[T | X]`` and ``tau(x)`` the effect of one unit of dose.
@@ -625,7 +625,7 @@ class RLearner(PseudoOutcomeRegressor):
     """
 
     pseudo_outcome = "U"
-    weights = "ivw"
+    weighting = "ivw"
 
     def __init__(
         self,
@@ -654,10 +654,10 @@ class DRLearner(PseudoOutcomeRegressor):
 
     Regresses ``A (Y - mu1) / e - (1 - A) (Y - mu0) / (1 - e) + mu1 - mu0``
     (cross-fitted per-arm outcome models ``mu_a`` and propensity ``e``) on
-    ``X``. With ``weights="ivw"`` (the default) the rows are weighted by
+    ``X``. With ``weighting="ivw"`` (the default) the rows are weighted by
     ``e (1 - e)``, the inverse of the pseudo-outcome's variance under
     homoscedastic noise: Fisher's (2024) IVW-DR, which tames the
-    inverse-propensity factors. ``weights="none"`` is Kennedy's (2023)
+    inverse-propensity factors. ``weighting="none"`` is Kennedy's (2023)
     unweighted DR-learner. A :class:`PseudoOutcomeRegressor` with
     ``pseudo_outcome="DR"``.
 
@@ -675,7 +675,7 @@ class DRLearner(PseudoOutcomeRegressor):
         As in scikit-learn, None stands for a default built in ``fit``: to
         tune its parameters in a search (``model_final__fit_intercept``),
         pass the estimator, ``model_final=LinearRegression()``.
-    weights : {"ivw", "none"}, default="ivw"
+    weighting : {"ivw", "none"}, default="ivw"
         ``e (1 - e)`` weights, or none.
     cv : int, cross-validation generator or iterable, default=5
         Cross-fitting folds.
@@ -743,7 +743,7 @@ class DRLearner(PseudoOutcomeRegressor):
         model_t=None,
         model_final=None,
         *,
-        weights="ivw",
+        weighting="ivw",
         cv=5,
         clip=0.01,
         n_jobs=None,
@@ -753,7 +753,7 @@ class DRLearner(PseudoOutcomeRegressor):
         self.model_y = model_y
         self.model_t = model_t
         self.model_final = model_final
-        self.weights = weights
+        self.weighting = weighting
         self.cv = cv
         self.clip = clip
         self.n_jobs = n_jobs

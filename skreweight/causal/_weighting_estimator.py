@@ -181,7 +181,7 @@ class WeightingEstimator(BaseEstimator):
         parameter) when given, else read from the weighter.
     method : {"hajek", "dr"}, default="hajek"
         Weighted difference in means, or augmented (doubly robust).
-    outcome_model : regressor, default=None
+    model_y : regressor, default=None
         Outcome model for ``method="dr"``; ``LinearRegression()`` when None.
         It must accept ``sample_weight``.
     cv : int, cross-validation generator, iterable or None, default=None
@@ -222,7 +222,7 @@ class WeightingEstimator(BaseEstimator):
         The balancing weights of the rows (``weighter_.weights_``).
     potential_outcome_means_ : tuple of float
         Estimated means of ``Y(1)`` and ``Y(0)`` in the target population.
-    outcome_models_ : tuple of regressors, or list of tuples, or None
+    models_y_ : tuple of regressors, or list of tuples, or None
         Fitted models of ``Y`` in the treated and the control arm
         (``method="dr"``); with ``cv``, one such pair per fold.
     effective_sample_size_ : tuple of float
@@ -269,7 +269,7 @@ class WeightingEstimator(BaseEstimator):
         "weighter": [HasMethods(["fit"]), None],
         "estimand": [StrOptions({"ATE", "ATT", "ATC"}), None],
         "method": [StrOptions({"hajek", "dr"})],
-        "outcome_model": [HasMethods(["fit", "predict"]), None],
+        "model_y": [HasMethods(["fit", "predict"]), None],
         "cv": ["cv_object", None],
         "se": [StrOptions({"sandwich", "sandwich_fixed", "bootstrap"}), None],
         "n_bootstrap": [Interval(Integral, 2, None, closed="left")],
@@ -284,7 +284,7 @@ class WeightingEstimator(BaseEstimator):
         *,
         estimand=None,
         method="hajek",
-        outcome_model=None,
+        model_y=None,
         cv=None,
         se="sandwich",
         n_bootstrap=200,
@@ -295,7 +295,7 @@ class WeightingEstimator(BaseEstimator):
         self.weighter = weighter
         self.estimand = estimand
         self.method = method
-        self.outcome_model = outcome_model
+        self.model_y = model_y
         self.cv = cv
         self.se = se
         self.n_bootstrap = n_bootstrap
@@ -360,7 +360,7 @@ class WeightingEstimator(BaseEstimator):
         self.estimand_ = self._estimand(weighter)
         self.effect_, psi, parts = self._estimate(weighter, X, y, t, s)
         self.weighter_, self.weights_ = parts["weighter"], parts["weights"]
-        self.outcome_models_ = parts["models"]
+        self.models_y_ = parts["models"]
         self.potential_outcome_means_ = parts["means"]
         self.effective_sample_size_ = tuple(
             float(np.dot(self.weights_[t == a], s[t == a]) ** 2)
@@ -384,7 +384,7 @@ class WeightingEstimator(BaseEstimator):
     def _stacked_influence(self, X, y, t, s):
         """Influence values with the weight estimation stacked in, or None."""
         hook = getattr(self.weighter_, "_m_estimation", None)
-        models = self.outcome_models_
+        models = self.models_y_
         if self.method == "dr" and self.cv is not None:
             return None  # cross-fitted models: no joint estimating equations
         if hook is None or (
@@ -417,9 +417,7 @@ class WeightingEstimator(BaseEstimator):
         w = weighter.weights_
         models, mu1, mu0 = None, None, None
         if self.method == "dr":
-            base = (
-                LinearRegression() if self.outcome_model is None else self.outcome_model
-            )
+            base = LinearRegression() if self.model_y is None else self.model_y
             if self.cv is None:
                 folds = [(np.arange(X.shape[0]), np.arange(X.shape[0]))]
             else:

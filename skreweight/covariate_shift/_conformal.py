@@ -50,8 +50,8 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(
         self,
-        estimator=None,
         weighter=None,
+        estimator=None,
         *,
         alpha=0.1,
         calibration_size=0.5,
@@ -159,11 +159,11 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
 
     Parameters
     ----------
-    estimator : regressor, default=None
-        Point predictor; ``LinearRegression()`` when None.
     weighter : weighter, default=None
         Density-ratio weighter with ``compute_weights`` on new rows;
         ``ClassifierDensityRatio()`` when None.
+    estimator : regressor, default=None
+        Point predictor; ``LinearRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level: intervals aim at ``1 - alpha`` target coverage.
     calibration_size : float in (0, 1), default=0.5
@@ -253,11 +253,11 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
 
     Parameters
     ----------
-    estimator : classifier, default=None
-        Probabilistic classifier; ``LogisticRegression()`` when None.
     weighter : weighter, default=None
         Density-ratio weighter with ``compute_weights`` on new rows;
         ``ClassifierDensityRatio()`` when None.
+    estimator : classifier, default=None
+        Probabilistic classifier; ``LogisticRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level.
     calibration_size : float in (0, 1), default=0.5

@@ -200,9 +200,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator : classifier, default=None
         None for the exact linear logistic form; otherwise a classifier whose
         ``fit`` takes ``sample_weight`` (cloned).
-    C : float, default=0.0
-        Group-size adjustment: group ``g``'s loss is increased by
-        ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
+    adjustment : float, default=0.0
+        Group-size adjustment ``C`` of Sagawa et al.: group ``g``'s loss is
+        increased by ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
     robustness : float in [0, 1], default=1.0
         Weight of the worst-group term against the average loss: 1 is Group
         DRO, 0 is (L2-regularised) empirical risk minimisation. Tune it with
@@ -213,9 +213,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         the meta-estimator form, where the estimator's own regularisation
         applies). With mean losses, ``alpha = 1 / n`` matches
         ``LogisticRegression(C=1.0)``.
-    eta : float, default=1.0
-        Step size of the exponentiated-gradient update of the group weights
-        (meta-estimator form only).
+    step_size : float, default=1.0
+        Step size ``eta`` of the exponentiated-gradient update of the group
+        weights (meta-estimator form only).
     max_iter : int, default=100
         Maximum SLSQP iterations (exact form) or number of Hedge rounds
         (meta-estimator form).
@@ -296,10 +296,10 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "C": [Interval(Real, 0, None, closed="left")],
+        "adjustment": [Interval(Real, 0, None, closed="left")],
         "robustness": [Interval(Real, 0, 1, closed="both")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "eta": [Interval(Real, 0, None, closed="left")],
+        "step_size": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
@@ -309,19 +309,19 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self,
         estimator=None,
         *,
-        C=0.0,
+        adjustment=0.0,
         robustness=1.0,
         alpha=1e-3,
-        eta=1.0,
+        step_size=1.0,
         max_iter=100,
         tol=1e-12,
         verbose=0,
     ):
         self.estimator = estimator
-        self.C = C
+        self.adjustment = adjustment
         self.robustness = robustness
         self.alpha = alpha
-        self.eta = eta
+        self.step_size = step_size
         self.max_iter = max_iter
         self.tol = tol
         self.verbose = verbose
@@ -387,7 +387,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             inverse,
             sw,
             self.group_size_,
-            C=self.C,
+            C=self.adjustment,
             alpha=self.alpha,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -419,7 +419,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             loss = -np.log(p)
         else:
             loss = (est.predict(X) != y).astype(float)
-        return group_losses(loss, inverse, sw, size) + self.C / np.sqrt(size)
+        return group_losses(loss, inverse, sw, size) + self.adjustment / np.sqrt(size)
 
     def _fit_hedge(self, X, y, inverse, sw):
         if not has_fit_parameter(self.estimator, "sample_weight"):
@@ -439,7 +439,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             losses = self._group_loss(est, X, y, inverse, sw)
             if self.verbose:
                 print(f"Group DRO round {it}: adjusted group losses {losses}")
-            q_new = q * np.exp(self.eta * (losses - losses.max()))
+            q_new = q * np.exp(self.step_size * (losses - losses.max()))
             q_new /= q_new.sum()
             history.append(q_new)
             done = np.abs(q_new - q).sum() <= self.tol
