@@ -408,39 +408,10 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         grid = D_GRID if self.D == "auto" else (float(self.D),)
         best, self.risks_ = None, {}
         for D in grid:
-            if shift:
-                beta, alpha, _, n_iter, converged = double_weights(
-                    self, X, sw, Xt, q, D
-                )
-                if not converged:
-                    warnings.warn(
-                        f"DW-KMM did not converge in max_iter={self.max_iter} "
-                        f"iterations for D={D:g}; increase max_iter or tol.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-            else:
-                beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
-                n_iter = 1
-                self.bandwidth_, self.uncovered_target_share_ = None, 0.0
-            tau = _tau(Psi, y_idx, p, beta, K)
-            lam = _lambda_lp(Psi_t, alpha, q, tau, K)
-            if self.loss == "0-1":
-                mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-            else:
-                mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
-                if not ok:
-                    warnings.warn(
-                        "L-BFGS-B did not converge on the log-loss minimax "
-                        f"problem for D={D:g}.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-            self.risks_[D] = risk
-            if self.verbose:
-                print(f"[DWGCS] D={D:g}: minimax risk {risk:.4f}")
-            if best is None or risk < best[0]:
-                best = (risk, D, beta, alpha, tau, lam, mu, n_iter)
+            fitted = self._fit_one_D(D, X, sw, Xt, q, (Psi, Psi_t, y_idx, p, K))
+            self.risks_[D] = fitted[0]
+            if best is None or fitted[0] < best[0]:
+                best = fitted
         risk, self.D_, self.beta_, self.alpha_, self.tau_, self.lambda_, mu = best[:7]
         self.n_iter_ = best[7]
         if shift:
@@ -456,6 +427,42 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         )
         self.coef_ = mu.reshape(K, -1)
         return self
+
+    def _fit_one_D(self, D, X, sw, Xt, q, design):
+        """Weights, uncertainty set and minimax rule for one ``D``.
+
+        Returns ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
+        """
+        Psi, Psi_t, y_idx, p, K = design
+        if Xt is not None:
+            beta, alpha, _, n_iter, converged = double_weights(self, X, sw, Xt, q, D)
+            if not converged:
+                warnings.warn(
+                    f"DW-KMM did not converge in max_iter={self.max_iter} "
+                    f"iterations for D={D:g}; increase max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        else:
+            beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
+            n_iter = 1
+            self.bandwidth_, self.uncovered_target_share_ = None, 0.0
+        tau = _tau(Psi, y_idx, p, beta, K)
+        lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+        if self.loss == "0-1":
+            mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+        else:
+            mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
+            if not ok:
+                warnings.warn(
+                    "L-BFGS-B did not converge on the log-loss minimax "
+                    f"problem for D={D:g}.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if self.verbose:
+            print(f"[DWGCS] D={D:g}: minimax risk {risk:.4f}")
+        return risk, D, beta, alpha, tau, lam, mu, n_iter
 
     def _scores(self, X):
         return _psi(X, self.fit_intercept) @ self.coef_.T
