@@ -21,6 +21,8 @@ _HERE = Path(__file__).with_name("_recorded")
 _RENAMED = {
     "sample_weight_fit_": "weights_",  # WeightedNeuralNet*, LDAM, NeuralGroupDRO
     "calibration_weights_": "weights_",  # WeightedConformal*
+    # the per-arm tuple; effective_sample_size_ is a float everywhere
+    "WeightingEstimator/effective_sample_size_": "arm_effective_sample_size_",
 }
 # recorded outputs that no longer exist, with the reason
 _DROPPED = {
@@ -60,7 +62,9 @@ def test_every_recorded_output_is_reproduced(outputs):
         if key in _DROPPED:
             continue
         case, _, attr = key.partition("/")
-        new_key = f"{case}/{_RENAMED.get(attr, attr)}"
+        name = case.rsplit("-", 1)[0]
+        new = _RENAMED.get(f"{name}/{attr}", _RENAMED.get(attr, attr))
+        new_key = f"{case}/{new}"
         if new_key not in outputs:
             missing.append(key)
             continue
@@ -117,3 +121,9 @@ def test_every_estimator_that_weights_rows_exposes_weights_(outputs):
 def test_label_shift_and_dwgcs_weights_average_one(outputs):
     for case in ("LabelShiftAdapter-0", "DoubleWeightingClassifier-0"):
         assert np.isclose(outputs[f"{case}/weights_"].mean(), 1.0)
+
+
+def test_effective_sample_size_is_a_float_everywhere(outputs):
+    ess = {k: v for k, v in outputs.items() if k.endswith("/effective_sample_size_")}
+    assert len(ess) > 20
+    assert all(v.shape == () for v in ess.values())

@@ -225,7 +225,10 @@ class WeightingEstimator(BaseEstimator):
     models_y_ : tuple of regressors, or list of tuples, or None
         Fitted models of ``Y`` in the treated and the control arm
         (``method="dr"``); with ``cv``, one such pair per fold.
-    effective_sample_size_ : tuple of float
+    effective_sample_size_ : float
+        Kish effective sample size of all the weights (``weighter_``'s), a
+        float as on every weighter.
+    arm_effective_sample_size_ : tuple of float
         Kish effective sample size of the weights in the treated and the
         control arm.
     bootstrap_effects_ : ndarray of shape (n_bootstrap,)
@@ -362,7 +365,8 @@ class WeightingEstimator(BaseEstimator):
         self.weighter_, self.weights_ = parts["weighter"], parts["weights"]
         self.models_y_ = parts["models"]
         self.potential_outcome_means_ = parts["means"]
-        self.effective_sample_size_ = tuple(
+        self.effective_sample_size_ = self.weighter_.effective_sample_size_
+        self.arm_effective_sample_size_ = tuple(
             float(np.dot(self.weights_[t == a], s[t == a]) ** 2)
             / float(np.dot(self.weights_[t == a] ** 2, s[t == a]))
             for a in (1, 0)
