@@ -10,6 +10,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
 
+from .._core.docstrings import fill_doc
 from .._core.encoding import (
     domain_cut,
     uncovered_target_share,
@@ -26,6 +27,7 @@ from ._net import (
 __all__ = ["NeuralDensityRatio"]
 
 
+@fill_doc
 class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a neural classifier.
 
@@ -79,16 +81,7 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
         source density (the rule of
         :class:`~skreweight.weighting.ClassifierDensityRatio`); above 5 % a
         :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

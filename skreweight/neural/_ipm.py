@@ -11,6 +11,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._net import _TORCH_PARAM_CONSTRAINTS, _SeededMixin, check_device
@@ -45,6 +46,7 @@ class _Critic(nn.Module):
         return self.net(X).squeeze(-1)
 
 
+@fill_doc
 class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     """Balancing weights that minimise an IPM against a neural critic.
 
@@ -109,16 +111,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         reweighted arm.
     n_iter_ : int
         Number of outer steps run.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

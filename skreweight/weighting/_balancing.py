@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.docstrings import fill_doc
 from .._core.encoding import warn_positivity
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
@@ -142,6 +143,7 @@ def _l2_logistic_penalty(est):
     return None
 
 
+@fill_doc
 class PropensityWeighting(_BaseCausalWeighter):
     """Inverse-propensity weights from any probabilistic classifier.
 
@@ -185,16 +187,7 @@ class PropensityWeighting(_BaseCausalWeighter):
         In-sample propensity scores (before clipping).
     positivity_violation_share_ : float
         Share of units with propensity outside ``[0.01, 0.99]``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -362,6 +355,7 @@ def _eb_dual(C, q, *, tol, max_iter):
     return lam, max_iter, gmax < tol, gmax
 
 
+@fill_doc
 class EntropyBalancing(_BaseCausalWeighter):
     """Entropy balancing weights (Hainmueller 2012).
 
@@ -409,16 +403,7 @@ class EntropyBalancing(_BaseCausalWeighter):
         Whether every arm reached ``tol``.
     max_imbalance_ : float
         Largest absolute standardised mean difference left after weighting.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -565,6 +550,7 @@ class EntropyBalancing(_BaseCausalWeighter):
         return _m_estimates(theta, g, jac, log_w, dlog_w)
 
 
+@fill_doc
 class CBPS(_BaseCausalWeighter):
     """Covariate balancing propensity score (Imai and Ratkovic 2014).
 
@@ -611,16 +597,7 @@ class CBPS(_BaseCausalWeighter):
     j_statistic_ : float
         Hansen's J statistic of the over-identified fit (``n`` times the GMM
         criterion); NaN for ``method="exact"``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from .._core.encoding import inverse_effective_number
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -15,6 +16,7 @@ from ..utils._sklearn_compat import Interval, StrOptions
 __all__ = ["ClassBalance"]
 
 
+@fill_doc
 class ClassBalance(WeighterMixin, BaseEstimator):
     """Weight rows by a decreasing function of their class frequency.
 
@@ -50,16 +52,7 @@ class ClassBalance(WeighterMixin, BaseEstimator):
         Weight of each class, on the scale of ``weights_``.
     class_count_ : ndarray of shape (n_classes,)
         Sample-weighted count of each class.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

@@ -11,6 +11,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.docstrings import fill_doc
 from .._core.encoding import (
     domain_cut,
     uncovered_target_share,
@@ -22,6 +23,7 @@ from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 __all__ = ["ClassifierDensityRatio"]
 
 
+@fill_doc
 class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a domain classifier.
 
@@ -65,16 +67,7 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         times the source density: target mass the source rows barely cover
         (computed before clipping). Above 5 % a
         :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

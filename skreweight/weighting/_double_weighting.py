@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from .._core.matching import (
     KernelMatchingMixin,
     double_weights,
@@ -20,6 +21,7 @@ from ..utils._sklearn_compat import Interval, StrOptions
 __all__ = ["DoubleWeighting"]
 
 
+@fill_doc
 class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     """Double weighting (DW-KMM): weights for the source *and* the target rows.
 
@@ -94,16 +96,7 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     uncovered_target_share_ : float
         Share of target rows where the source kernel density is below 1 % of
         the target's.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

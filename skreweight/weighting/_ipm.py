@@ -14,6 +14,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.docstrings import fill_doc
 from .._core.kernels import (
     ArmKernelOperator,
     EnergyOperator,
@@ -62,6 +63,7 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     )
 
 
+@fill_doc
 class IPMBalancing(_BaseCausalWeighter):
     """Balancing weights that minimise an integral probability metric.
 
@@ -178,16 +180,7 @@ class IPMBalancing(_BaseCausalWeighter):
     converged_ : bool
         Whether the exact solver met ``tol`` (always True for ``"sigmoid"``,
         which runs ``max_iter`` steps as in the paper).
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.docstrings import fill_doc
 from .._core.kernels import median_bandwidth, rbf
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -70,6 +71,7 @@ def _kliep_solve(A, b, max_iter, tol):
     return c / b, max_iter, False
 
 
+@fill_doc
 class KLIEP(WeighterMixin, BaseEstimator):
     """Kullback-Leibler importance estimation procedure (KLIEP).
 
@@ -118,16 +120,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         Mean held-out log-ratio per candidate (higher is better).
     n_iter_ : int
         EM steps of the final fit.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

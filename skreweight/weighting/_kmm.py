@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from .._core.kernels import SourceBlockOperator, resolve_bandwidth, target_coverage
 from .._core.matching import KernelMatchingMixin, solve_kmm, warn_uncovered
 from ..base import WeighterMixin
@@ -16,6 +17,7 @@ from ..utils._sklearn_compat import Interval, StrOptions
 __all__ = ["KernelMeanMatching"]
 
 
+@fill_doc
 class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     """Kernel mean matching: source weights whose kernel mean equals the target's.
 
@@ -85,16 +87,7 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         Share of target rows where the source kernel density is below 1 % of
         the target's; above 5 % a
         :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

@@ -13,6 +13,7 @@ from unlabelled target covariates with any probabilistic classifier.
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from .._core.encoding import check_classes, class_frequencies
 from .._core.label_shift import (
     LabelShiftMixin,
@@ -23,6 +24,7 @@ from ..base import WeighterMixin
 __all__ = ["LabelShiftWeighting"]
 
 
+@fill_doc
 class LabelShiftWeighting(LabelShiftMixin, WeighterMixin, BaseEstimator):
     """Class weights ``pi_target(y) / pi_source(y)`` for label shift.
 
@@ -90,16 +92,7 @@ class LabelShiftWeighting(LabelShiftMixin, WeighterMixin, BaseEstimator):
         EM iterations run (0 for BBSE or without ``X_target``).
     confusion_matrix_ : ndarray of shape (n_classes, n_classes) or None
         BBSE's held-out joint confusion matrix, ``[predicted, true]``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------

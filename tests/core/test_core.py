@@ -185,3 +185,28 @@ def test_random_state_seeds_the_folds(name):
     assert_allclose(proba(0), proba(0))
     assert_allclose(proba(None), proba(None))
     assert not np.allclose(proba(0), proba(1))
+
+
+def test_fill_doc_replaces_whole_marker_lines_only():
+    from skreweight._core.docstrings import FRAGMENTS, fill_doc
+
+    class A:
+        """Title.
+
+        Attributes
+        ----------
+        %(weighter_diagnostics)s
+
+        50 % of %(unknown)s stays.
+        """
+
+    fill_doc(A)
+    assert "    ess_ratio_ : float" in A.__doc__
+    assert "50 % of %(unknown)s stays." in A.__doc__
+    assert len(FRAGMENTS["weighter_diagnostics"].splitlines()) == 10
+
+
+def test_no_public_docstring_keeps_a_marker():
+    from skreweight.utils.discovery import all_estimators
+
+    assert [n for n, c in all_estimators() if "%(" in (c.__doc__ or "")] == []
