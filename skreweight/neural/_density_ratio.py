@@ -11,11 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
 
 from .._core.docstrings import fill_doc
-from .._core.encoding import (
-    domain_cut,
-    uncovered_target_share,
-    warn_uncovered_target,
-)
+from .._core.domain import DomainRatioMixin, domain_problem
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval
 from ._net import (
@@ -28,7 +24,7 @@ __all__ = ["NeuralDensityRatio"]
 
 
 @fill_doc
-class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
+class NeuralDensityRatio(_SeededMixin, DomainRatioMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a neural classifier.
 
     A small MLP (:class:`WeightedNeuralNetClassifier`) learns ``P(target | x)``
@@ -163,39 +159,19 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
             self.estimator_ = self.scaler_ = None
             self.uncovered_target_share_ = 0.0
             return np.ones(X.shape[0])
-        n_s, n_t = float(sample_weight.sum()), float(X_target.shape[0])
-        Z = np.vstack([X, X_target])
-        d = np.r_[np.zeros(X.shape[0], dtype=int), np.ones(X_target.shape[0], int)]
-        target_w = n_s / n_t if self.balance_domains else 1.0
-        dw = np.r_[sample_weight, np.full(X_target.shape[0], target_w)]
+        Z, d, dw = domain_problem(
+            X,
+            X_target,
+            sample_weight,
+            balance_domains=self.balance_domains,
+            label_dtype=int,
+        )
         self.scaler_ = StandardScaler().fit(Z, sample_weight=dw)
         self.estimator_ = self._make_net().fit(
             self.scaler_.transform(Z), d, sample_weight=dw
         )
-        self._prior = 1.0 if self.balance_domains else n_s / n_t
-        p_target = self._proba_target(X_target, clip=False)
-        # the rule of ClassifierDensityRatio: the target density over 99 times
-        # the source density
-        self.uncovered_target_share_ = uncovered_target_share(
-            p_target, domain_cut(n_s, n_t, self.balance_domains)
-        )
-        warn_uncovered_target(
-            type(self).__name__,
-            self.uncovered_target_share_,
-            "target density over 99 times the source density",
-        )
-        return self._ratio(X)
+        return self._finish_domain_fit(X, X_target, sample_weight)
 
     def _proba_target(self, X, clip=True):
         p = self.estimator_.predict_proba(self.scaler_.transform(X))[:, 1]
         return np.clip(p, self.clip, 1 - self.clip) if clip else p
-
-    def _ratio(self, X):
-        p = self._proba_target(X)
-        with np.errstate(divide="ignore"):
-            return self._prior * p / (1.0 - p)
-
-    def _compute_weights(self, X, y, X_target=None):
-        if self.estimator_ is None:
-            return np.ones(X.shape[0])
-        return self._ratio(X)

@@ -12,11 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
 from .._core.docstrings import fill_doc
-from .._core.encoding import (
-    domain_cut,
-    uncovered_target_share,
-    warn_uncovered_target,
-)
+from .._core.domain import DomainRatioMixin, domain_problem
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
@@ -24,7 +20,7 @@ __all__ = ["ClassifierDensityRatio"]
 
 
 @fill_doc
-class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
+class ClassifierDensityRatio(DomainRatioMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a domain classifier.
 
     A probabilistic classifier learns ``P(target | x)`` on the source rows
@@ -122,11 +118,13 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
             self.estimator_ = None
             self.uncovered_target_share_ = 0.0
             return np.ones(X.shape[0])
-        n_s, n_t = float(sample_weight.sum()), float(X_target.shape[0])
-        Z = np.vstack([X, X_target])
-        d = np.r_[np.zeros(X.shape[0]), np.ones(X_target.shape[0])]
-        target_w = n_s / n_t if self.balance_domains else 1.0
-        dw = np.r_[sample_weight, np.full(X_target.shape[0], target_w)]
+        Z, d, dw = domain_problem(
+            X,
+            X_target,
+            sample_weight,
+            balance_domains=self.balance_domains,
+            label_dtype=np.float64,
+        )
         self.estimator_ = self._get_estimator()
         if not has_fit_parameter(self.estimator_, "sample_weight"):
             raise TypeError(
@@ -134,29 +132,8 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
                 "the domain classifier needs it. Use a classifier that does."
             )
         self.estimator_.fit(Z, d, sample_weight=dw)
-        self._prior = 1.0 if self.balance_domains else n_s / n_t
-        p_target = self._proba_target(X_target, clip=False)
-        # With balanced domains, P(target|x) > 0.99 means p_t(x) > 99 p_s(x).
-        self.uncovered_target_share_ = uncovered_target_share(
-            p_target, domain_cut(n_s, n_t, self.balance_domains)
-        )
-        warn_uncovered_target(
-            type(self).__name__,
-            self.uncovered_target_share_,
-            "target density over 99 times the source density",
-        )
-        return self._ratio(X)
+        return self._finish_domain_fit(X, X_target, sample_weight)
 
     def _proba_target(self, X, clip=True):
         p = self.estimator_.predict_proba(X)[:, 1]
         return np.clip(p, self.clip, 1 - self.clip) if clip else p
-
-    def _ratio(self, X):
-        p = self._proba_target(X)
-        with np.errstate(divide="ignore"):
-            return self._prior * p / (1.0 - p)
-
-    def _compute_weights(self, X, y, X_target=None):
-        if self.estimator_ is None:
-            return np.ones(X.shape[0])
-        return self._ratio(X)
