@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .docstrings import fill_doc
+
 
 def estimator_has(attr):
     """``available_if`` check: the fitted (or else the given) estimator has ``attr``.
@@ -30,6 +32,7 @@ def estimator_has(attr):
     return check
 
 
+@fill_doc
 class DelegatingClassifierMixin:
     """Prediction methods of a classifier that forwards to ``estimator_``.
 
@@ -55,14 +58,7 @@ class DelegatingClassifierMixin:
     def predict(self, X):
         """Predict with the fitted classifier.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         X = self._delegated_input(X)
         return self.estimator_.predict(X)
@@ -71,14 +67,7 @@ class DelegatingClassifierMixin:
     def predict_proba(self, X):
         """Class probabilities from the fitted classifier.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         X = self._delegated_input(X)
         return self.estimator_.predict_proba(X)
@@ -87,14 +76,7 @@ class DelegatingClassifierMixin:
     def predict_log_proba(self, X):
         """Log class probabilities from the fitted classifier.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        %(predict_log_proba_doc)s
         """
         X = self._delegated_input(X)
         return self.estimator_.predict_log_proba(X)
@@ -103,33 +85,20 @@ class DelegatingClassifierMixin:
     def decision_function(self, X):
         """Decision function of the fitted classifier.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
         """
         X = self._delegated_input(X)
         return self.estimator_.decision_function(X)
 
 
+@fill_doc
 class ProbaPredictMixin:
     """``predict`` and ``predict_log_proba`` from the host's ``predict_proba``."""
 
     def predict(self, X):
         """Most probable class.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
@@ -137,14 +106,7 @@ class ProbaPredictMixin:
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        %(predict_log_proba_doc)s
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))

@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from .._core.delegation import DelegatingClassifierMixin, estimator_has
+from .._core.docstrings import fill_doc
 from ..base import _CONTEXT_KEYS
 from ..utils._sklearn_compat import HasMethods
 from ..utils.validation import check_sample_weight
@@ -49,6 +50,7 @@ def _accepts_sample_weight(estimator):
     return False
 
 
+@fill_doc
 class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
     """Fit ``weighter``, then ``estimator`` with ``sample_weight=weights``."""
 
@@ -158,14 +160,7 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Predict with the fitted estimator.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)

@@ -17,6 +17,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.docstrings import fill_doc
 from ..utils._sklearn_compat import HasMethods, Interval
 from ..utils.validation import check_X_target
 from ..weighting import ClassifierDensityRatio
@@ -37,6 +38,7 @@ def _weighted_quantiles(scores, cal_w, test_w, level):
     return out
 
 
+@fill_doc
 class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     __metadata_request__fit = {"X_target": True}
 
@@ -126,14 +128,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Point predictions of the fitted estimator.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
             Predictions.
         """
         check_is_fitted(self)

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.docstrings import fill_doc
 from .._core.matching import (
     KernelMatchingMixin,
     double_weights,
@@ -197,6 +198,7 @@ def _mrc_log(Psi_t, alpha, q, tau, lam, n_classes, max_iter=1000):
     return res.x[:m] - res.x[m:], float(res.fun), bool(res.success)
 
 
+@fill_doc
 class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     """Double-weighting minimax risk classifier for covariate shift (DWGCS).
 
@@ -470,14 +472,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Class scores ``Phi(x, y).mu``; :meth:`predict` takes their argmax.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
             For two classes, the score of the second class minus the first's.
         """
         check_is_fitted(self)

@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._core.delegation import ProbaPredictMixin
+from .._core.docstrings import fill_doc
 from .._core.encoding import check_classes, check_priors, class_frequencies
 from .._core.label_shift import LabelShiftMixin, aligned_proba, fit_classifier
 from ..utils._sklearn_compat import _fit_context
@@ -18,6 +19,7 @@ from ..utils.validation import check_sample_weight, check_X_target
 __all__ = ["LabelShiftAdapter"]
 
 
+@fill_doc
 class LabelShiftAdapter(
     LabelShiftMixin,
     ProbaPredictMixin,
@@ -231,14 +233,7 @@ class LabelShiftAdapter(
     def predict_proba(self, X):
         """Posteriors corrected to the target priors.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         check_is_fitted(self, "estimator_")
         X = validate_data(

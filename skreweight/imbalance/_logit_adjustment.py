@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._core.crossfit import seeded_cv
+from .._core.docstrings import fill_doc
 from .._core.encoding import check_classes, check_priors, class_frequencies
 from .._core.label_shift import fit_classifier
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
@@ -52,6 +53,7 @@ def _fit_inner(owner, estimator, X, y, sample_weight, fit_params):
     return fit_classifier(estimator, X, y, sample_weight)
 
 
+@fill_doc
 class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Adjust any probabilistic classifier's logits by its log class priors.
 
@@ -266,14 +268,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     def decision_function(self, X):
         """Adjusted scores ``log p(y|x) - tau * log(prior_y)``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
             For two classes, the adjusted log-odds of ``classes_[1]``.
         """
         s = self._adjusted_scores(X)
@@ -285,28 +280,14 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         With ``tau=1``, the posterior the classifier would give under uniform
         class priors.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         return softmax(self._adjusted_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        %(predict_log_proba_doc)s
         """
         s = self._adjusted_scores(X)
         return s - np.logaddexp.reduce(s, axis=1, keepdims=True)
@@ -314,14 +295,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     def predict(self, X):
         """Class with the largest adjusted score.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         scores = self._adjusted_scores(X)
         return self.classes_[np.argmax(scores, axis=1)]

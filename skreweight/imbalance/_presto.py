@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from .._core.crossfit import seeded_cv
 from .._core.delegation import ProbaPredictMixin
+from .._core.docstrings import fill_doc
 from .._core.encoding import check_classes
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
@@ -313,6 +314,7 @@ def _cum_to_proba(E):
     return P / P.sum(axis=1, keepdims=True)
 
 
+@fill_doc
 class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
     """Ordinal classifier with per-boundary slopes fused towards proportional odds.
 
@@ -573,14 +575,7 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities (differences of the cumulative ones).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

@@ -20,6 +20,7 @@ from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
+from .._core.docstrings import fill_doc
 from ..utils._sklearn_compat import (
     Interval,
     Options,
@@ -513,6 +514,7 @@ _SHARED_PARAMS_DOC = """
 """
 
 
+@fill_doc
 class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     """skorch classifier whose loss honours ``sample_weight`` exactly.
 
@@ -632,14 +634,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         self.check_is_fitted()
         proba = super().predict_proba(X).astype(np.float64)
@@ -650,14 +645,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     def predict(self, X):
         """Most probable class.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]

@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from .._core.docstrings import fill_doc
 from ..utils._sklearn_compat import HasMethods, Interval
 from ..utils.validation import check_sample_weight
 from ._common import (
@@ -148,6 +149,7 @@ def _estimator_has(attr):
     return check
 
 
+@fill_doc
 class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Group distributionally robust classifier: minimise the worst group loss.
 
@@ -461,14 +463,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def decision_function(self, X):
         """Linear scores (exact form) or the estimator's decision function.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:
@@ -480,14 +475,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:
@@ -498,14 +486,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Predict class labels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:
