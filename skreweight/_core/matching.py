@@ -12,12 +12,14 @@ set-up and the out-of-sample rule.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import brentq
 from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
+from ..utils._sklearn_compat import Interval, StrOptions
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
@@ -27,6 +29,22 @@ from .kernels import (
     target_coverage,
 )
 from .optim import accelerated_projected_gradient, power_iteration
+
+#: Parameter constraints of the kernel matchers (KernelMeanMatching,
+#: DoubleWeighting, DoubleWeightingClassifier)
+MATCHING_CONSTRAINTS = {
+    "B": [Interval(Real, 0, None, closed="neither")],
+    "bandwidth": [
+        Interval(Real, 0, None, closed="neither"),
+        StrOptions({"median", "knn"}),
+    ],
+    "approximation": [StrOptions({"auto", "exact", "nystroem"})],
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 # ---------------------------------------------------------------- projections

@@ -5,7 +5,7 @@
 
 import itertools
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core.docstrings import fill_doc
 from .._core.matching import (
+    MATCHING_CONSTRAINTS,
     KernelMatchingMixin,
     double_weights,
     extend_alpha,
@@ -322,20 +323,10 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     _setup_kernel = KernelMatchingMixin._setup_kernel
 
     _parameter_constraints = {
+        **MATCHING_CONSTRAINTS,
         "D": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
-        "B": [Interval(Real, 0, None, closed="neither")],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "knn"}),
-        ],
         "loss": [StrOptions({"0-1", "log"})],
         "fit_intercept": ["boolean"],
-        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -3,20 +3,21 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._core.docstrings import fill_doc
 from .._core.matching import (
+    MATCHING_CONSTRAINTS,
     KernelMatchingMixin,
     double_weights,
     extend_alpha,
     warn_uncovered,
 )
 from ..base import WeighterMixin
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["DoubleWeighting"]
 
@@ -124,19 +125,9 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     _context = ("X_target",)
     __metadata_request__fit = {"X_target": True}
     _parameter_constraints = {
+        **MATCHING_CONSTRAINTS,
         "D": [Interval(Real, 1, None, closed="left")],
-        "B": [Interval(Real, 0, None, closed="neither")],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "knn"}),
-        ],
         "eps": [Interval(Real, 0, None, closed="left"), None],
-        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -3,16 +3,21 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._core.docstrings import fill_doc
 from .._core.kernels import SourceBlockOperator, resolve_bandwidth, target_coverage
-from .._core.matching import KernelMatchingMixin, solve_kmm, warn_uncovered
+from .._core.matching import (
+    MATCHING_CONSTRAINTS,
+    KernelMatchingMixin,
+    solve_kmm,
+    warn_uncovered,
+)
 from ..base import WeighterMixin
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["KernelMeanMatching"]
 
@@ -116,18 +121,8 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints = {
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "knn"}),
-        ],
-        "B": [Interval(Real, 0, None, closed="neither")],
+        **MATCHING_CONSTRAINTS,
         "eps": [Interval(Real, 0, None, closed="left"), None],
-        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
