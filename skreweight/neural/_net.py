@@ -611,10 +611,28 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         self : object
             Fitted classifier.
         """
+        return self._train(X, y, sample_weight, fit_params)
+
+    def _train(self, X, y, sample_weight, fit_params, **context):
+        """The one training sequence of the weighted classifiers.
+
+        Validate the parameters and the data, let ``_before_training`` read
+        the context (it returns the extra per-row fields of the batches),
+        count the classes, train, then ``_after_training``.
+        """
         self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        extra = self._before_training(X, y_enc, sw, **context)
         self._set_class_counts(y_enc, sw)
-        return self._fit_arrays(X, y_enc, sw, **fit_params)
+        self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
+        self._after_training(sw)
+        return self
+
+    def _before_training(self, X, y_enc, sw):
+        return None
+
+    def _after_training(self, sw):
+        pass
 
     def _validate_fit_data(self, X, y, sample_weight):
         """Validated X, y encoded as class indices, and validated weights."""
