@@ -178,7 +178,7 @@ def _fit_effect(weighter, estimand, method, X, y, t, outcome_model=None, cv=None
         weighter,
         estimand=estimand,
         method=method,
-        outcome_model=outcome_model,
+        model_y=outcome_model,
         cv=cv,
         random_state=0,
     )
@@ -253,7 +253,7 @@ def run_lalonde(args):
                             "att": est.effect_,
                             "se": est.stderr_,
                             "error": est.effect_ - EXPERIMENTAL_ATT,
-                            "ess_control": est.effective_sample_size_[1],
+                            "ess_control": est.arm_effective_sample_size_[1],
                             "fit_time": dt,
                             "status": "ok",
                             "versions": versions,

@@ -27,7 +27,8 @@ implementation), not the selection:
 - ERM: ``LogisticRegression``;
 - GroupBalance: ``ReweightedClassifier(GroupBalance(), LogisticRegression())``;
 - GroupDRO-exact: ``GroupDROClassifier(alpha=1/n)`` (SLSQP);
-- GroupDRO-hedge: ``GroupDROClassifier(LogisticRegression(), eta=1, max_iter=30)``;
+- GroupDRO-hedge:
+  ``GroupDROClassifier(LogisticRegression(), step_size=1, max_iter=30)``;
 - JTT: ``JTTClassifier(LogisticRegression(), LogisticRegression(C=0.01))``;
 - GSR: ``GSRClassifier`` with the validation split as its group-labelled
   target set (it splits it 50/50 itself, as the paper does);
@@ -154,8 +155,11 @@ def load_splits(dataset, seed):
 
 # ------------------------------------------------------------- methods
 WIDE_GRIDS = {
-    "GroupDRO-exact": {"C": [0.0, 1.0], "robustness": [0.1, 0.25, 0.5, 0.75, 1.0]},
-    "GroupDRO-hedge": {"C": [0.0, 1.0], "max_iter": [1, 2, 5, 30]},
+    "GroupDRO-exact": {
+        "adjustment": [0.0, 1.0],
+        "robustness": [0.1, 0.25, 0.5, 0.75, 1.0],
+    },
+    "GroupDRO-hedge": {"adjustment": [0.0, 1.0], "max_iter": [1, 2, 5, 30]},
     "JTT": {"upweight": [1.5, 2.0, 3.0, 5.0, 20.0, 50.0, "auto"]},
     "GSR": {"lr": [0.1, 0.5, 2.0], "alpha": [1e-2], "max_iter": [3, 10, 50]},
     "fairlearn-ExpGrad": {"eps": [0.01, 0.02, 0.05, 0.1, 0.2]},
@@ -178,12 +182,12 @@ def _methods(n):
         "GroupBalance": (ReweightedClassifier(GroupBalance(), lr), {}, "group"),
         "GroupDRO-exact": (
             GroupDROClassifier(alpha=1.0 / n, max_iter=500),
-            {"C": [0.0, 1.0, 4.0]},
+            {"adjustment": [0.0, 1.0, 4.0]},
             "group",
         ),
         "GroupDRO-hedge": (
-            GroupDROClassifier(lr, eta=1.0, max_iter=30),
-            {"C": [0.0, 1.0, 4.0]},
+            GroupDROClassifier(lr, step_size=1.0, max_iter=30),
+            {"adjustment": [0.0, 1.0, 4.0]},
             "group",
         ),
         "JTT": (

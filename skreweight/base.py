@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .exceptions import WeightDegeneracyWarning
+from .utils._sklearn_compat import _fit_context
 from .utils.validation import (
     NO_OVERLAP_SHARE,
     check_sample_group,
@@ -192,8 +193,12 @@ class WeighterMixin:
     #: whether ``fit`` checks that the target (``X_target``, or the other
     #: treatment arm) lies within the support of the rows being weighted
     _check_overlap = True
+    # validated by ``fit`` (``@_fit_context``) before any data; a weighter
+    # lists its own
+    _parameter_constraints: dict = {}
 
     # -- public template ------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, sample_weight=None, **context):
         """Learn the weights of the rows of ``X``.
 
@@ -222,8 +227,8 @@ class WeighterMixin:
         self._fitted_without_context = key is not None and context.get(key) is None
         if self._fitted_without_context:
             # the fallback is uniform weights (no shift), and the
-            # MissingContextWarning has said so; parameters are still checked
-            self._validate_params()
+            # MissingContextWarning has said so (parameters were checked by
+            # @_fit_context)
             for name, value in self._no_context_attributes(X).items():
                 setattr(self, name, value)
             raw = np.ones(X.shape[0])

@@ -98,8 +98,8 @@ forms = {
 }
 rows = []
 for name, weighter in weighters.items():
-    for suffix, (method, outcome_model) in forms.items():
-        est = WeightingEstimator(weighter, method=method, outcome_model=outcome_model)
+    for suffix, (method, model_y) in forms.items():
+        est = WeightingEstimator(weighter, method=method, model_y=model_y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(X, y, treatment=t)

@@ -10,36 +10,22 @@ scale the work out.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import numbers
-
 import numpy as np
 from joblib import delayed
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.crossfit import (
+    fit_per_arm,
+    fit_weighted,
+    get_splits,
+    test_fold_counts,
+)
 from ..utils._progress import progress_parallel, track
 from ..utils.validation import check_sample_weight, check_treatment
 
 __all__ = ["cross_fit_nuisances"]
-
-
-def _get_splits(cv, X, treatment, *, stratify, random_state):
-    """Materialise the folds; an int means shuffled (stratified) K-fold."""
-    if isinstance(cv, numbers.Integral):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 for cross-fitting, got {cv}.")
-        splitter = StratifiedKFold if stratify else KFold
-        cv = splitter(n_splits=cv, shuffle=True, random_state=random_state)
-    cv = check_cv(cv, treatment, classifier=stratify)
-    return list(cv.split(X, treatment))
-
-
-def _fit(model, X, y, sample_weight):
-    if sample_weight is None:
-        return model.fit(X, y)
-    return model.fit(X, y, sample_weight=sample_weight)
 
 
 def _propensity(model, X):
@@ -67,20 +53,15 @@ def _fit_fold(fold, train, test, X, y, t, sw, models, *, discrete, arms, margina
     out = Bunch(test=test, model_y=None, model_t=None, model_arms=None)
     if discrete:
         _check_fold_arms(t, train, fold)
-    out.model_t = _fit(clone(model_t), X[train], t[train], sw_tr)
+    out.model_t = fit_weighted(clone(model_t), X[train], t[train], sw_tr)
     out.e = _propensity(out.model_t, X[test])
     if marginal:
-        out.model_y = _fit(clone(model_y), X[train], y[train], sw_tr)
+        out.model_y = fit_weighted(clone(model_y), X[train], y[train], sw_tr)
         out.m = out.model_y.predict(X[test])
     if arms:
-        out.model_arms = []
-        out.mu = []
-        for arm in (0.0, 1.0):
-            rows = train[t[train] == arm]
-            sw_arm = None if sw is None else sw[rows]
-            model = _fit(clone(model_y), X[rows], y[rows], sw_arm)
-            out.model_arms.append(model)
-            out.mu.append(model.predict(X[test]))
+        out.model_arms, out.mu = fit_per_arm(
+            model_y, X, y, t, train, test, sample_weight=sw
+        )
     return out
 
 
@@ -131,10 +112,9 @@ def _cross_fit(
     )
     results = track(results, "cross-fitting", verbose, total=len(splits), unit="fold")
     n = X.shape[0]
-    counts = np.zeros(n)
+    counts = test_fold_counts(splits, n)
     sums = {key: np.zeros(n) for key in ("m", "e", "mu0", "mu1")}
     for res in results:
-        counts[res.test] += 1
         sums["e"][res.test] += res.e
         if marginal:
             sums["m"][res.test] += res.m
@@ -241,7 +221,7 @@ def cross_fit_nuisances(
     discrete = is_classifier(model_t)
     t = check_treatment(treatment, X.shape[0], binary=discrete)
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
-    splits = _get_splits(cv, X, t, stratify=discrete, random_state=random_state)
+    splits = get_splits(cv, X, t, stratify=discrete, random_state=random_state)
     res = _cross_fit(
         X,
         y,

@@ -20,11 +20,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from ..exceptions import PositivityWarning
-from ..model_selection._r_loss import r_loss
+from .._core.crossfit import get_splits, r_loss_value
+from .._core.encoding import clip_propensity
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
-from ._cross_fit import _cross_fit, _get_splits, _propensity
+from ._cross_fit import _cross_fit, _propensity
 from ._summary import effect_diagnostics, pseudo_outcome_summary
 
 __all__ = ["DRLearner", "PseudoOutcomeRegressor", "RLearner"]
@@ -81,9 +81,9 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
     - ``"Cov"``: ``phi = (Y - m) (A - e) / (e (1 - e))``, IVW weight
       ``e (1 - e)``.
 
-    With ``weights="ivw"`` the rows get the inverse-variance weights listed
+    With ``weighting="ivw"`` the rows get the inverse-variance weights listed
     above (Fisher, 2024); ``"U"`` with them is exactly the R-learner of
-    Nie & Wager (2021), see :class:`RLearner`. ``weights="none"`` fits the
+    Nie & Wager (2021), see :class:`RLearner`. ``weighting="none"`` fits the
     pseudo-outcome unweighted. The weights are scaled to average 1 (under
     ``sample_weight``) and stored in ``weights_``.
 
@@ -103,9 +103,12 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         Any regressor whose ``fit`` takes ``sample_weight``, fitted on the
         pseudo-outcome; ``LinearRegression()`` when None (then
         :meth:`effect_interval` gives robust confidence intervals).
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
     pseudo_outcome : {"U", "DR", "Cov"}, default="U"
         Which pseudo-outcome to regress.
-    weights : {"ivw", "none"}, default="ivw"
+    weighting : {"ivw", "none"}, default="ivw"
         Inverse-variance weights (``(A - e)^2`` for "U", ``e (1 - e)`` for
         "DR" and "Cov") or none.
     cv : int, cross-validation generator or iterable, default=5
@@ -193,7 +196,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         "model_t": [HasMethods(["fit"]), None],
         "model_final": [HasMethods(["fit", "predict"]), None],
         "pseudo_outcome": [StrOptions({"U", "DR", "Cov"})],
-        "weights": [StrOptions({"ivw", "none"})],
+        "weighting": [StrOptions({"ivw", "none"})],
         "cv": ["cv_object"],
         "clip": [Interval(Real, 0, 0.5, closed="left")],
         "n_jobs": [Integral, None],
@@ -208,7 +211,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         model_final=None,
         *,
         pseudo_outcome="U",
-        weights="ivw",
+        weighting="ivw",
         cv=5,
         clip=0.01,
         n_jobs=None,
@@ -219,7 +222,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         self.model_t = model_t
         self.model_final = model_final
         self.pseudo_outcome = pseudo_outcome
-        self.weights = weights
+        self.weighting = weighting
         self.cv = cv
         self.clip = clip
         self.n_jobs = n_jobs
@@ -277,7 +280,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             )
         t = self._check_treatment(treatment, X.shape[0], discrete)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
-        splits = _get_splits(
+        splits = get_splits(
             self.cv, X, t, stratify=discrete, random_state=self.random_state
         )
         dr = self.pseudo_outcome == "DR"
@@ -333,28 +336,10 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         return t
 
     def _clip_propensity(self, e, *, warn):
-        lo = self.clip
-        n_zero_one = int(np.sum((e <= 0) | (e >= 1)))
-        if lo == 0 and n_zero_one:
-            raise ValueError(
-                f"{n_zero_one} propensity score(s) are exactly 0 or 1 and clip=0: "
-                "the pseudo-outcomes would divide by zero. Set clip > 0 (e.g. "
-                "0.01) or regularise model_t."
-            )
-        low, high = e < lo, e > 1 - lo
-        n_clipped = int(np.sum(low | high))
+        clipped, n_clipped = clip_propensity(e, self.clip, warn=warn)
         if warn:
             self.n_clipped_ = n_clipped
-            if n_clipped:
-                warnings.warn(
-                    f"Propensity scores were clipped to [{lo:g}, {1 - lo:g}] for "
-                    f"{n_clipped} of {e.shape[0]} rows ({int(low.sum())} below, "
-                    f"{int(high.sum())} above; {n_zero_one} exactly 0 or 1). "
-                    "Overlap is poor there: the CATE relies on extrapolation.",
-                    PositivityWarning,
-                    stacklevel=3,
-                )
-        return np.clip(e, lo, 1 - lo)
+        return clipped
 
     def _pseudo_and_weights(self, y, t, e, nuis):
         """Pseudo-outcome and inverse-variance weights (before scaling)."""
@@ -370,20 +355,20 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
             mu0, mu1 = nuis.mu0, nuis.mu1
             phi = t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e) + mu1 - mu0
             omega = e * (1 - e)
-        if self.weights == "none":
+        if self.weighting == "none":
             omega = np.ones_like(phi)
         return phi, omega
 
     def _fit_final(self, model_final, X, phi, sw):
         model = clone(model_final)
         weights = self.weights_ if sw is None else self.weights_ * sw
-        if self.weights == "none" and sw is None:
+        if self.weighting == "none" and sw is None:
             return model.fit(X, phi)
         if not has_fit_parameter(model, "sample_weight"):
             raise TypeError(
                 f"model_final={type(model).__name__} does not accept sample_weight "
                 "in fit, so it cannot use the inverse-variance weights. Pick a "
-                "regressor that does, or set weights='none'."
+                "regressor that does, or set weighting='none'."
             )
         return model.fit(X, phi, sample_weight=weights)
 
@@ -447,7 +432,7 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         t = check_treatment(treatment, X.shape[0], binary=self._binary)
         m, e = self._nuisances(X)
-        return -r_loss(
+        return -r_loss_value(
             y,
             self.predict(X),
             treatment=t,
@@ -582,7 +567,7 @@ class RLearner(PseudoOutcomeRegressor):
     behind Fisher's (2024) reading of the R-learner as inverse-variance
     weighting. Any regressor that takes ``sample_weight`` can be the final
     model. A :class:`PseudoOutcomeRegressor` with ``pseudo_outcome="U"`` and
-    ``weights="ivw"``.
+    ``weighting="ivw"``.
 
     With a regressor as ``model_t`` the treatment may be continuous: ``e``
     is then ``E[T | X]`` and ``tau(x)`` the effect of one unit of dose.
@@ -600,6 +585,9 @@ class RLearner(PseudoOutcomeRegressor):
     model_final : regressor, default=None
         Regressor of the CATE, fitted with ``sample_weight``;
         ``LinearRegression()`` when None.
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
     cv : int, cross-validation generator or iterable, default=5
         Cross-fitting folds (an int: shuffled, stratified on a binary
         treatment, seeded by ``random_state``).
@@ -662,7 +650,7 @@ class RLearner(PseudoOutcomeRegressor):
     """
 
     pseudo_outcome = "U"
-    weights = "ivw"
+    weighting = "ivw"
 
     def __init__(
         self,
@@ -691,10 +679,10 @@ class DRLearner(PseudoOutcomeRegressor):
 
     Regresses ``A (Y - mu1) / e - (1 - A) (Y - mu0) / (1 - e) + mu1 - mu0``
     (cross-fitted per-arm outcome models ``mu_a`` and propensity ``e``) on
-    ``X``. With ``weights="ivw"`` (the default) the rows are weighted by
+    ``X``. With ``weighting="ivw"`` (the default) the rows are weighted by
     ``e (1 - e)``, the inverse of the pseudo-outcome's variance under
     homoscedastic noise: Fisher's (2024) IVW-DR, which tames the
-    inverse-propensity factors. ``weights="none"`` is Kennedy's (2023)
+    inverse-propensity factors. ``weighting="none"`` is Kennedy's (2023)
     unweighted DR-learner. A :class:`PseudoOutcomeRegressor` with
     ``pseudo_outcome="DR"``.
 
@@ -709,7 +697,10 @@ class DRLearner(PseudoOutcomeRegressor):
         when None.
     model_final : regressor, default=None
         Regressor of the CATE; ``LinearRegression()`` when None.
-    weights : {"ivw", "none"}, default="ivw"
+        As in scikit-learn, None stands for a default built in ``fit``: to
+        tune its parameters in a search (``model_final__fit_intercept``),
+        pass the estimator, ``model_final=LinearRegression()``.
+    weighting : {"ivw", "none"}, default="ivw"
         ``e (1 - e)`` weights, or none.
     cv : int, cross-validation generator or iterable, default=5
         Cross-fitting folds.
@@ -777,7 +768,7 @@ class DRLearner(PseudoOutcomeRegressor):
         model_t=None,
         model_final=None,
         *,
-        weights="ivw",
+        weighting="ivw",
         cv=5,
         clip=0.01,
         n_jobs=None,
@@ -787,7 +778,7 @@ class DRLearner(PseudoOutcomeRegressor):
         self.model_y = model_y
         self.model_t = model_t
         self.model_final = model_final
-        self.weights = weights
+        self.weighting = weighting
         self.cv = cv
         self.clip = clip
         self.n_jobs = n_jobs

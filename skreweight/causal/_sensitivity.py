@@ -25,15 +25,11 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from .._core.encoding import propensity_weights, warn_positivity
+from .._core.sensitivity import asymmetric_weight, check_gamma, sensitivity_loss
 from ..base import is_weighter
-from ..model_selection._sensitivity_scorer import (
-    _asymmetric_weight,
-    _check_gamma,
-    sensitivity_loss,
-)
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
-from ..weighting._balancing import _propensity_weights, _warn_positivity
 
 __all__ = ["ATEBounds", "CATEBounds", "robustness_value"]
 
@@ -49,7 +45,7 @@ def _scalar_expectile(r, b, gamma, upper):
 
     def f(c):
         d = r - c
-        return float(np.dot(b, _asymmetric_weight(d, gamma, upper) * d))
+        return float(np.dot(b, asymmetric_weight(d, gamma, upper) * d))
 
     return optimize.brentq(f, lo, hi, xtol=1e-12 * max(1.0, hi - lo))
 
@@ -90,12 +86,12 @@ def _expectile_fit(model, X, y, b, gamma, upper, start, *, max_iter, tol, fast=F
     the rows at the returned fit.
     """
     shift = _scalar_expectile(y - start, b, gamma, upper)
-    L = _asymmetric_weight(y - start - shift, gamma, upper)
+    L = asymmetric_weight(y - start - shift, gamma, upper)
     total = float(b.sum())
     fitted, converged = None, False
     for it in range(1, max_iter + 1):
         fitted = _fit(model, X, y, b * L, fast=fast)
-        L_new = _asymmetric_weight(y - fitted.predict(X), gamma, upper)
+        L_new = asymmetric_weight(y - fitted.predict(X), gamma, upper)
         changed = float(np.dot(b, L_new != L)) / total
         L = L_new
         if changed <= tol:
@@ -187,7 +183,7 @@ def _counterfactual_bound(y, t, w, s, arm, theta, D, gamma, upper, target):
     """
     m = t == arm
     resid = y - theta
-    r = _asymmetric_weight(resid, gamma, upper) * resid / D
+    r = asymmetric_weight(resid, gamma, upper) * resid / D
     if target is None:
         S = s.sum()
         direct = float(np.dot(s, theta)) / S
@@ -238,7 +234,7 @@ def _predict_propensity(model, X):
 
 
 def _clip_propensity(owner, e, t, clip):
-    _warn_positivity(owner, e, t)
+    warn_positivity(owner, e, t)
     n_zero_one = int(np.sum((e <= 0) | (e >= 1)))
     if clip == 0 and n_zero_one:
         raise ValueError(
@@ -474,7 +470,7 @@ class ATEBounds(BaseEstimator):
             Fitted estimator.
         """
         owner = type(self).__name__
-        _check_gamma(self.gamma, owner)
+        check_gamma(self.gamma, owner)
         self._validate_params()
         if self.weighter is not None and self.propensity_model is not None:
             raise ValueError(
@@ -597,7 +593,7 @@ class ATEBounds(BaseEstimator):
             e[test] = _predict_propensity(fitted, Z[test])
         e = _clip_propensity(owner, e, t, self.clip)
         self.propensity_ = e
-        w = _propensity_weights(e, t, self.estimand)
+        w = propensity_weights(e, t, self.estimand)
         for arm in (0, 1):
             m = t == arm
             w[m] = w[m] / np.average(w[m], weights=s[m])
@@ -736,7 +732,7 @@ class ATEBounds(BaseEstimator):
         check_is_fitted(self, "bounds_")
         rows = []
         for g in np.atleast_1d(np.asarray(gammas, dtype=np.float64)):
-            g = _check_gamma(float(g), type(self).__name__)
+            g = check_gamma(float(g), type(self).__name__)
             res = self._bounds_at(g)
             lo, hi = self._conf_int(res["bounds"], res["stderr"], alpha)
             rows.append(
@@ -804,7 +800,7 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator, "bounds_")
-    gamma_max = _check_gamma(gamma_max, "robustness_value")
+    gamma_max = check_gamma(gamma_max, "robustness_value")
     if not rtol > 0:
         raise ValueError(f"rtol must be positive; got {rtol}.")
 
@@ -952,7 +948,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         owner = type(self).__name__
-        _check_gamma(self.gamma, owner)
+        check_gamma(self.gamma, owner)
         self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)

@@ -13,10 +13,10 @@ from joblib import delayed
 from scipy import linalg, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.crossfit import check_partition, fit_per_arm, get_splits
 from ..base import is_weighter
 from ..utils._progress import progress_parallel, track
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
@@ -184,7 +184,7 @@ class WeightingEstimator(BaseEstimator):
         parameter) when given, else read from the weighter.
     method : {"hajek", "dr"}, default="hajek"
         Weighted difference in means, or augmented (doubly robust).
-    outcome_model : regressor, default=None
+    model_y : regressor, default=None
         Outcome model for ``method="dr"``; ``LinearRegression()`` when None.
         It must accept ``sample_weight``.
     cv : int, cross-validation generator, iterable or None, default=None
@@ -225,10 +225,13 @@ class WeightingEstimator(BaseEstimator):
         The balancing weights of the rows (``weighter_.weights_``).
     potential_outcome_means_ : tuple of float
         Estimated means of ``Y(1)`` and ``Y(0)`` in the target population.
-    outcome_models_ : tuple of regressors, or list of tuples, or None
+    models_y_ : tuple of regressors, or list of tuples, or None
         Fitted models of ``Y`` in the treated and the control arm
         (``method="dr"``); with ``cv``, one such pair per fold.
-    effective_sample_size_ : tuple of float
+    effective_sample_size_ : float
+        Kish effective sample size of all the weights (``weighter_``'s), a
+        float as on every weighter.
+    arm_effective_sample_size_ : tuple of float
         Kish effective sample size of the weights in the treated and the
         control arm.
     diagnostics_ : dict
@@ -276,7 +279,7 @@ class WeightingEstimator(BaseEstimator):
         "weighter": [HasMethods(["fit"]), None],
         "estimand": [StrOptions({"ATE", "ATT", "ATC"}), None],
         "method": [StrOptions({"hajek", "dr"})],
-        "outcome_model": [HasMethods(["fit", "predict"]), None],
+        "model_y": [HasMethods(["fit", "predict"]), None],
         "cv": ["cv_object", None],
         "se": [StrOptions({"sandwich", "sandwich_fixed", "bootstrap"}), None],
         "n_bootstrap": [Interval(Integral, 2, None, closed="left")],
@@ -291,7 +294,7 @@ class WeightingEstimator(BaseEstimator):
         *,
         estimand=None,
         method="hajek",
-        outcome_model=None,
+        model_y=None,
         cv=None,
         se="sandwich",
         n_bootstrap=200,
@@ -302,7 +305,7 @@ class WeightingEstimator(BaseEstimator):
         self.weighter = weighter
         self.estimand = estimand
         self.method = method
-        self.outcome_model = outcome_model
+        self.model_y = model_y
         self.cv = cv
         self.se = se
         self.n_bootstrap = n_bootstrap
@@ -379,9 +382,10 @@ class WeightingEstimator(BaseEstimator):
         self.estimand_ = self._estimand(weighter)
         self.effect_, psi, parts = self._estimate(weighter, X, y, t, s)
         self.weighter_, self.weights_ = parts["weighter"], parts["weights"]
-        self.outcome_models_ = parts["models"]
+        self.models_y_ = parts["models"]
         self.potential_outcome_means_ = parts["means"]
-        self.effective_sample_size_ = tuple(
+        self.effective_sample_size_ = self.weighter_.effective_sample_size_
+        self.arm_effective_sample_size_ = tuple(
             float(np.dot(self.weights_[t == a], s[t == a]) ** 2)
             / float(np.dot(self.weights_[t == a] ** 2, s[t == a]))
             for a in (1, 0)
@@ -406,7 +410,7 @@ class WeightingEstimator(BaseEstimator):
     def _stacked_influence(self, X, y, t, s):
         """Influence values with the weight estimation stacked in, or None."""
         hook = getattr(self.weighter_, "_m_estimation", None)
-        models = self.outcome_models_
+        models = self.models_y_
         if self.method == "dr" and self.cv is not None:
             return None  # cross-fitted models: no joint estimating equations
         if hook is None or (
@@ -442,27 +446,17 @@ class WeightingEstimator(BaseEstimator):
         w = weighter.weights_
         models, mu1, mu0 = None, None, None
         if self.method == "dr":
-            base = (
-                LinearRegression() if self.outcome_model is None else self.outcome_model
-            )
+            base = LinearRegression() if self.model_y is None else self.model_y
             if self.cv is None:
                 folds = [(np.arange(X.shape[0]), np.arange(X.shape[0]))]
             else:
                 folds = self._folds(X, t)
             mu1, mu0, models = np.empty_like(y), np.empty_like(y), []
             for train, test in folds:
-                pair = []
-                for arm, mu in ((1, mu1), (0, mu0)):
-                    m = train[(t[train] == arm) & (w[train] * s[train] > 0)]
-                    if m.shape[0] == 0:
-                        arm_name = "treated" if arm else "control"
-                        raise ValueError(
-                            f"A cross-fitting fold has no {arm_name} rows to fit "
-                            "the outcome model on: use fewer folds (cv) or a "
-                            "splitter stratified by treatment."
-                        )
-                    pair.append(clone(base).fit(X[m], y[m], sample_weight=(w * s)[m]))
-                    mu[test] = pair[-1].predict(X[test])
+                pos = train[w[train] * s[train] > 0]
+                pair, (mu1[test], mu0[test]) = fit_per_arm(
+                    base, X, y, t, pos, test, sample_weight=w * s, arms=(1, 0)
+                )
                 models.append(tuple(pair))
             models = models[0] if self.cv is None else models
         effect, psi = _effect_and_influence(y, t, w, s, self.estimand_, mu1, mu0)
@@ -483,21 +477,8 @@ class WeightingEstimator(BaseEstimator):
         return effect, psi, parts
 
     def _folds(self, X, t):
-        cv = self.cv
-        if isinstance(cv, Integral):
-            cv = StratifiedKFold(
-                cv, shuffle=True, random_state=check_random_state(self.random_state)
-            )
-        cv = check_cv(cv, t, classifier=True)
-        folds = [(np.asarray(a), np.asarray(b)) for a, b in cv.split(X, t)]
-        covered = np.zeros(X.shape[0], dtype=int)
-        for _, test in folds:
-            covered[test] += 1
-        if not np.all(covered == 1):
-            raise ValueError(
-                "cv must partition the rows: every row in exactly one test fold "
-                "(got a splitter whose test folds overlap or miss rows)."
-            )
+        folds = get_splits(self.cv, X, t, stratify=True, random_state=self.random_state)
+        check_partition(folds, X.shape[0])
         return folds
 
     def _bootstrap(self, weighter, X, y, t, s):

@@ -64,6 +64,8 @@ class WeightProduct(WeighterMixin, _BaseComposition, BaseEstimator):
     _context_fallbacks = None  # each factor warns about its own context
     _check_overlap = False  # and checks its own overlap
 
+    _parameter_constraints = {"weighters": [list, tuple]}
+
     def __init__(self, weighters):
         self.weighters = weighters
 

@@ -28,20 +28,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._core.delegation import DelegatingClassifierMixin, estimator_has
+from .._core.docstrings import fill_doc
 from ..base import _CONTEXT_KEYS
 from ..utils._sklearn_compat import HasMethods
 from ..utils.validation import check_sample_weight
 
 __all__ = ["ReweightedClassifier", "ReweightedRegressor"]
-
-
-def _estimator_has(attr):
-    def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._get_estimator(), attr)
-
-    return check
 
 
 def _accepts_sample_weight(estimator):
@@ -57,6 +50,7 @@ def _accepts_sample_weight(estimator):
     return False
 
 
+@fill_doc
 class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
     """Fit ``weighter``, then ``estimator`` with ``sample_weight=weights``."""
 
@@ -162,18 +156,11 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "weighter_")
         return self.weighter_.weights_
 
-    @available_if(_estimator_has("predict"))
+    @available_if(estimator_has("predict"))
     def predict(self, X):
         """Predict with the fitted estimator.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
@@ -207,7 +194,7 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
-class ReweightedClassifier(ClassifierMixin, _BaseReweighted):
+class ReweightedClassifier(ClassifierMixin, DelegatingClassifierMixin, _BaseReweighted):
     """Fit a classifier on rows weighted by a weighter.
 
     ``fit`` clones and fits ``weighter`` (passing it ``X_target``,
@@ -265,60 +252,6 @@ class ReweightedClassifier(ClassifierMixin, _BaseReweighted):
 
     def _default_estimator(self):
         return LogisticRegression()
-
-    @property
-    def classes_(self):
-        """Class labels known to the classifier."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.classes_
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(X)
 
 
 class ReweightedRegressor(RegressorMixin, _BaseReweighted):

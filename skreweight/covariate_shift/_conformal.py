@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._core.docstrings import fill_doc
 from ..utils._sklearn_compat import HasMethods, Interval
 from ..utils.validation import (
     check_sample_weight,
@@ -52,6 +53,7 @@ def _label_codes(y):
     return np.unique(y.astype(str), return_inverse=True)[1].astype(np.float64)
 
 
+@fill_doc
 class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     __metadata_request__fit = {"X_target": True}
 
@@ -65,8 +67,8 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(
         self,
-        estimator=None,
         weighter=None,
+        estimator=None,
         *,
         alpha=0.1,
         calibration_size=0.5,
@@ -127,7 +129,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
                 "by sample_weight alone",
             )
             self.weighter_ = None
-            self.calibration_weights_ = sw[cal]
+            self.weights_ = sw[cal]
         else:
             weighter = (
                 ClassifierDensityRatio() if self.weighter is None else self.weighter
@@ -140,7 +142,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
                     "ULSIF or KLIEP."
                 )
             self.weighter_ = clone(weighter).fit(X, sample_weight=sw, X_target=(Xt,))
-            self.calibration_weights_ = self.weighter_.compute_weights(X[cal]) * sw[cal]
+            self.weights_ = self.weighter_.compute_weights(X[cal]) * sw[cal]
         self.calibration_scores_ = self._scores(X[cal], y[cal])
         return self
 
@@ -177,7 +179,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     def _quantiles(self, X):
         return _weighted_quantiles(
             self.calibration_scores_,
-            self.calibration_weights_,
+            self.weights_,
             self._test_weights(X),
             1.0 - self.alpha,
         )
@@ -185,14 +187,7 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Point predictions of the fitted estimator.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
             Predictions.
         """
         check_is_fitted(self)
@@ -218,11 +213,11 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
 
     Parameters
     ----------
-    estimator : regressor, default=None
-        Point predictor; ``LinearRegression()`` when None.
     weighter : weighter, default=None
         Density-ratio weighter with ``compute_weights`` on new rows;
         ``ClassifierDensityRatio()`` when None.
+    estimator : regressor, default=None
+        Point predictor; ``LinearRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level: intervals aim at ``1 - alpha`` target coverage.
     calibration_size : float in (0, 1), default=0.5
@@ -238,8 +233,10 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
         The fitted weighter (None without ``X_target``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Absolute residuals on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows, times their ``sample_weight``.
+    weights_ : ndarray of shape (n_calibration,)
+        Ratio weights of the calibration rows (in row order), the only rows
+        the method weights, times their ``sample_weight``; ``sample_weight``
+        alone without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -311,11 +308,11 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
 
     Parameters
     ----------
-    estimator : classifier, default=None
-        Probabilistic classifier; ``LogisticRegression()`` when None.
     weighter : weighter, default=None
         Density-ratio weighter with ``compute_weights`` on new rows;
         ``ClassifierDensityRatio()`` when None.
+    estimator : classifier, default=None
+        Probabilistic classifier; ``LogisticRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level.
     calibration_size : float in (0, 1), default=0.5
@@ -333,8 +330,10 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
         Class labels (of ``estimator_``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows, times their ``sample_weight``.
+    weights_ : ndarray of shape (n_calibration,)
+        Ratio weights of the calibration rows (in row order), the only rows
+        the method weights, times their ``sample_weight``; ``sample_weight``
+        alone without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -5,7 +5,7 @@
 
 import itertools
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
@@ -15,6 +15,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.docstrings import fill_doc
+from .._core.matching import (
+    MATCHING_CONSTRAINTS,
+    KernelMatchingMixin,
+    double_weights,
+    extend_alpha,
+    warn_uncovered,
+)
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import (
@@ -23,8 +31,6 @@ from ..utils.validation import (
     warn_missing_context,
     warn_no_overlap,
 )
-from ..weighting._double_weighting import _double_weights, _extend_alpha
-from ..weighting._kmm import _KernelMatchingMixin, _warn_uncovered
 
 __all__ = ["DoubleWeightingClassifier"]
 
@@ -199,6 +205,7 @@ def _mrc_log(Psi_t, alpha, q, tau, lam, n_classes, max_iter=1000):
     return res.x[:m] - res.x[m:], float(res.fun), bool(res.success)
 
 
+@fill_doc
 class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     """Double-weighting minimax risk classifier for covariate shift (DWGCS).
 
@@ -267,6 +274,8 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    weights_ : ndarray of shape (n_samples,)
+        Source weights ``beta_`` scaled to average 1 under ``sample_weight``.
     beta_ : ndarray of shape (n_samples,)
         Source weights (the paper's scale).
     alpha_ : ndarray of shape (n_target,)
@@ -317,23 +326,13 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     """
 
     __metadata_request__fit = {"X_target": True}
-    _setup_kernel = _KernelMatchingMixin._setup_kernel
+    _setup_kernel = KernelMatchingMixin._setup_kernel
 
     _parameter_constraints = {
+        **MATCHING_CONSTRAINTS,
         "D": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
-        "B": [Interval(Real, 0, None, closed="neither")],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "knn"}),
-        ],
         "loss": [StrOptions({"0-1", "log"})],
         "fit_intercept": ["boolean"],
-        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -414,53 +413,14 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         grid = D_GRID if self.D == "auto" else (float(self.D),)
         best, self.risks_ = None, {}
         for D in grid:
-            if shift:
-                beta, alpha, _, n_iter, converged = _double_weights(
-                    self, X, sw, Xt, q, D
-                )
-                if not converged:
-                    warnings.warn(
-                        f"DW-KMM did not converge in max_iter={self.max_iter} "
-                        f"iterations for D={D:g}; increase max_iter or tol.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-            else:
-                beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
-                n_iter = 1
-                self.bandwidth_, self.uncovered_target_share_ = None, 0.0
-            tau = _tau(Psi, y_idx, p, beta, K)
-            try:
-                lam = _lambda_lp(Psi_t, alpha, q, tau, K)
-                if self.loss == "0-1":
-                    mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-            except RuntimeError as exc:
-                raise ValueError(
-                    f"{type(self).__name__}: {exc}. The linear programs are badly "
-                    "conditioned when the features have very large or very "
-                    "different scales (largest |x| here: "
-                    f"{np.max(np.abs(X)):.3g}). Standardise X and X_target first, "
-                    "e.g. skreweight.compose.make_pipeline(StandardScaler(), "
-                    f"{type(self).__name__}())."
-                ) from exc
-            if self.loss != "0-1":
-                mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
-                if not ok:
-                    warnings.warn(
-                        "L-BFGS-B did not converge on the log-loss minimax "
-                        f"problem for D={D:g}.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-            self.risks_[D] = risk
-            if self.verbose:
-                Progress(self, 1).message(f"D={D:g}: minimax risk {risk:.4f}")
-            if best is None or risk < best[0]:
-                best = (risk, D, beta, alpha, tau, lam, mu, n_iter)
+            fitted = self._fit_one_D(D, X, sw, Xt, q, (Psi, Psi_t, y_idx, p, K))
+            self.risks_[D] = fitted[0]
+            if best is None or fitted[0] < best[0]:
+                best = fitted
         risk, self.D_, self.beta_, self.alpha_, self.tau_, self.lambda_, mu = best[:7]
         self.n_iter_ = best[7]
         if shift:
-            _warn_uncovered(
+            warn_uncovered(
                 type(self).__name__, self.uncovered_target_share_, self.beta_, sw
             )
             warn_no_overlap(X[sw > 0], Xt, owner=type(self).__name__)
@@ -468,8 +428,57 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         else:
             self._X_target_fit = None
         self.minimax_risk_ = risk
+        self.weights_ = (
+            self.beta_ * sw.sum() / max(float(np.dot(self.beta_, sw)), 1e-300)
+        )
         self.coef_ = mu.reshape(K, -1)
         return self
+
+    def _fit_one_D(self, D, X, sw, Xt, q, design):
+        """Weights, uncertainty set and minimax rule for one ``D``.
+
+        Returns ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
+        """
+        Psi, Psi_t, y_idx, p, K = design
+        if Xt is not None:
+            beta, alpha, _, n_iter, converged = double_weights(self, X, sw, Xt, q, D)
+            if not converged:
+                warnings.warn(
+                    f"DW-KMM did not converge in max_iter={self.max_iter} "
+                    f"iterations for D={D:g}; increase max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        else:
+            beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
+            n_iter = 1
+            self.bandwidth_, self.uncovered_target_share_ = None, 0.0
+        tau = _tau(Psi, y_idx, p, beta, K)
+        try:
+            lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+            if self.loss == "0-1":
+                mu, _, risk = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"{type(self).__name__}: {exc}. The linear programs are badly "
+                "conditioned when the features have very large or very "
+                "different scales (largest |x| here: "
+                f"{np.max(np.abs(X)):.3g}). Standardise X and X_target first, "
+                "e.g. skreweight.compose.make_pipeline(StandardScaler(), "
+                f"{type(self).__name__}())."
+            ) from exc
+        if self.loss != "0-1":
+            mu, risk, ok = _mrc_log(Psi_t, alpha, q, tau, lam, K)
+            if not ok:
+                warnings.warn(
+                    "L-BFGS-B did not converge on the log-loss minimax "
+                    f"problem for D={D:g}.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if self.verbose:
+            Progress(self, 1).message(f"D={D:g}: minimax risk {risk:.4f}")
+        return risk, D, beta, alpha, tau, lam, mu, n_iter
 
     def _scores(self, X):
         return _psi(X, self.fit_intercept) @ self.coef_.T
@@ -477,14 +486,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Class scores ``Phi(x, y).mu``; :meth:`predict` takes their argmax.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
             For two classes, the score of the second class minus the first's.
         """
         check_is_fitted(self)
@@ -532,7 +534,7 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         if self._X_target_fit is None:
             alpha = np.ones(X.shape[0])
         else:
-            alpha = _extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
+            alpha = extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
         s = alpha[:, None] * self._scores(X)
         if self.loss == "log":
             from scipy.special import softmax

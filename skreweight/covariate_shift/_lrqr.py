@@ -202,8 +202,7 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
             warn_missing_context(
                 type(self).__name__,
                 "X_target",
-                "no shift: the threshold is fitted for the calibration rows "
-                "themselves",
+                "no shift: the threshold is fitted for the calibration rows themselves",
             )
         Xt_eff = X[cal] if Xt is None else Xt
         scores = self._scores(X[cal], y[cal])

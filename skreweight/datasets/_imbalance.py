@@ -48,7 +48,9 @@ def load_imbalanced(name, *, return_X_y=False, as_frame=False):
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        With ``data``, ``target``, ``feature_names`` and ``DESCR``.
+        With ``data``, ``target``, ``feature_names``, ``frame`` (data and
+        target in one DataFrame when ``as_frame``, else None, as in
+        :func:`load_lalonde`) and ``DESCR``.
     (data, target) : tuple
         When ``return_X_y`` is True.
 
@@ -73,6 +75,7 @@ def load_imbalanced(name, *, return_X_y=False, as_frame=False):
         keep = (X["age"] < 30).to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
     y = y.rename("target")
+    frame = X.join(y) if as_frame else None
     if not as_frame:
         X, y = X.to_numpy(dtype=np.float64), y.to_numpy(dtype=np.int64)
     if return_X_y:
@@ -81,6 +84,7 @@ def load_imbalanced(name, *, return_X_y=False, as_frame=False):
         data=X,
         target=y,
         feature_names=list(X.columns) if as_frame else None,
+        frame=frame,
         DESCR=IMBALANCED_DATASETS[name]
         + " See data/PROVENANCE_imbalance.md for source and licence.",
     )

@@ -9,6 +9,10 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.delegation import ProbaPredictMixin
+from .._core.docstrings import fill_doc
+from .._core.encoding import check_classes, check_priors, class_frequencies
+from .._core.label_shift import LabelShiftMixin, aligned_proba, fit_classifier
 from ..utils._sklearn_compat import _fit_context
 from ..utils.validation import (
     check_sample_weight,
@@ -16,20 +20,17 @@ from ..utils.validation import (
     warn_missing_context,
     warn_no_overlap,
 )
-from ..weighting._label_shift import (
-    _LabelShiftMixin,
-    aligned_proba,
-    check_classes,
-    check_priors,
-    class_frequencies,
-    fit_classifier,
-)
 
 __all__ = ["LabelShiftAdapter"]
 
 
+@fill_doc
 class LabelShiftAdapter(
-    _LabelShiftMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    LabelShiftMixin,
+    ProbaPredictMixin,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Adapt a classifier to the class priors of an unlabelled target sample.
 
@@ -90,6 +91,10 @@ class LabelShiftAdapter(
         ``X_target`` nor ``target_priors`` is passed.
     class_weight_ : dict
         ``{class: pi_t / pi_s}``.
+    weights_ : ndarray of shape (n_samples,)
+        The label-shift weight ``pi_t(y_i) / pi_s(y_i)`` of each training row;
+        it averages 1 under ``sample_weight``. The posteriors are corrected
+        by these ratios; the classifier itself is fitted unweighted.
     n_iter_ : int
         EM iterations run (0 otherwise).
     confusion_matrix_ : ndarray of shape (n_classes, n_classes) or None
@@ -135,7 +140,7 @@ class LabelShiftAdapter(
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints: dict = {
-        **_LabelShiftMixin._label_shift_constraints,
+        **LabelShiftMixin._label_shift_constraints,
         "target_priors": ["array-like", dict, None],
     }
 
@@ -228,6 +233,9 @@ class LabelShiftAdapter(
                 fitted=self.estimator_,
             )
         self._ratio = self.target_priors_ / self.source_priors_
+        # the importance weight of each training row, pi_t(y) / pi_s(y): it
+        # averages 1 under sample_weight
+        self.weights_ = self._ratio[y_index]
         return self
 
     @property
@@ -242,14 +250,7 @@ class LabelShiftAdapter(
     def predict_proba(self, X):
         """Posteriors corrected to the target priors.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         check_is_fitted(self, "estimator_")
         X = validate_data(
@@ -261,36 +262,6 @@ class LabelShiftAdapter(
         )
         p = aligned_proba(self.estimator_, X, self.classes_) * self._ratio
         return p / p.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Most probable class under the target priors.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

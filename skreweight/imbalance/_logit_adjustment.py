@@ -25,6 +25,10 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.crossfit import seeded_cv
+from .._core.docstrings import fill_doc
+from .._core.encoding import check_classes, check_priors, class_frequencies
+from .._core.label_shift import fit_classifier
 from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -33,12 +37,6 @@ from ..utils._sklearn_compat import (
     _num_samples,
 )
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import (
-    check_classes,
-    check_priors,
-    class_frequencies,
-    fit_classifier,
-)
 
 __all__ = ["LogitAdjustedClassifier"]
 
@@ -61,6 +59,7 @@ def _fit_inner(owner, estimator, X, y, sample_weight, fit_params):
     return fit_classifier(estimator, X, y, sample_weight)
 
 
+@fill_doc
 class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Adjust any probabilistic classifier's logits by its log class priors.
 
@@ -120,6 +119,9 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     n_jobs : int, default=None
         Number of calibration folds fitted in parallel (joblib; ``None``
         means 1 unless in a :func:`joblib.parallel_backend` context).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
 
     Attributes
     ----------
@@ -181,6 +183,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         "priors": ["array-like", dict, None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
 
@@ -193,6 +196,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         calibration=None,
         cv=5,
         n_jobs=None,
+        random_state=None,
     ):
         self.estimator = estimator
         self.tau = tau
@@ -200,6 +204,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         self.calibration = calibration
         self.cv = cv
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -257,7 +262,12 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         estimator = clone(self._get_estimator())
         if self.calibration is not None:
             estimator = CalibratedClassifierCV(
-                estimator, method=self.calibration, cv=self.cv, n_jobs=self.n_jobs
+                estimator,
+                method=self.calibration,
+                cv=seeded_cv(
+                    self.cv, y, classifier=True, random_state=self.random_state
+                ),
+                n_jobs=self.n_jobs,
             )
         self.estimator_ = _fit_inner(self, estimator, X, y, sw, fit_params)
         if not np.array_equal(self.estimator_.classes_, self.classes_):
@@ -275,14 +285,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     def decision_function(self, X):
         """Adjusted scores ``log p(y|x) - tau * log(prior_y)``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
             For two classes, the adjusted log-odds of ``classes_[1]``.
         """
         s = self._adjusted_scores(X)
@@ -294,28 +297,14 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
         With ``tau=1``, the posterior the classifier would give under uniform
         class priors.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         return softmax(self._adjusted_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        %(predict_log_proba_doc)s
         """
         s = self._adjusted_scores(X)
         return s - np.logaddexp.reduce(s, axis=1, keepdims=True)
@@ -323,14 +312,7 @@ class LogitAdjustedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator
     def predict(self, X):
         """Class with the largest adjusted score.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         scores = self._adjusted_scores(X)
         return self.classes_[np.argmax(scores, axis=1)]

@@ -26,14 +26,16 @@ from scipy.linalg import LinAlgError, LinAlgWarning, solve
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._core.crossfit import seeded_cv
+from .._core.delegation import ProbaPredictMixin
+from .._core.docstrings import fill_doc
+from .._core.encoding import check_classes
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import check_classes
 
 __all__ = ["PRESTOClassifier"]
 
@@ -313,7 +315,8 @@ def _cum_to_proba(E):
     return P / P.sum(axis=1, keepdims=True)
 
 
-class PRESTOClassifier(ClassifierMixin, BaseEstimator):
+@fill_doc
+class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
     """Ordinal classifier with per-boundary slopes fused towards proportional odds.
 
     PRESTO (Faletto & Bien, 2023) models ordered classes ``c_1 < ... < c_K``
@@ -350,6 +353,9 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         Ratio of the smallest to the largest candidate.
     cv : int, cross-validation generator or iterable, default=5
         Folds for choosing ``alpha`` (stratified for an int).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
     solver : {"newton", "cvxpy"}, default="newton"
         ``"newton"``: proximal Newton (fast, exact). ``"cvxpy"``: the
         exponential-cone program, solved by Clarabel (slow; for checking).
@@ -419,6 +425,7 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "alpha_min_ratio": [Interval(Real, 0, 1, closed="neither")],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
         "solver": [StrOptions({"newton", "cvxpy"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -437,6 +444,7 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         max_iter=100,
         tol=1e-8,
         n_jobs=None,
+        random_state=None,
         verbose=0,
     ):
         self.alpha = alpha
@@ -447,6 +455,7 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_jobs = n_jobs
+        self.random_state = random_state
         self.verbose = verbose
 
     # -- fitting -----------------------------------------------------------
@@ -550,7 +559,7 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
             )
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
-        cv = check_cv(self.cv, y, classifier=True)
+        cv = seeded_cv(self.cv, y, classifier=True, random_state=self.random_state)
         scores = Parallel(n_jobs=self.n_jobs)(
             delayed(self._cv_fold)(X, y_index, sw, train, test, alphas)
             for train, test in cv.split(X, y)
@@ -567,45 +576,8 @@ class PRESTOClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities (differences of the cumulative ones).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _cum_to_proba(X @ self.coef_.T + self.intercept_)
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))

@@ -1,6 +1,5 @@
 """Model selection under shift: weighted scorers, R-loss, group-aware splitters."""
 
-from ..causal._cross_fit import cross_fit_nuisances
 from ._diagnostics_scorer import WeightDiagnosticsScorer
 from ._names import get_scorer, get_scorer_names
 from ._policy_scorer import PolicyValueScorer
@@ -21,7 +20,6 @@ __all__ = [
     "PolicyValueScorer",
     "WeightDiagnosticsScorer",
     "WorstGroupScorer",
-    "cross_fit_nuisances",
     "get_scorer",
     "get_scorer_names",
     "importance_weighted_scorer",

@@ -3,24 +3,11 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import numpy as np
-from sklearn.utils import check_consistent_length
 from sklearn.utils.metadata_routing import MetadataRequest
 
-from ..utils.validation import check_sample_weight
+from .._core.crossfit import r_loss_value
 
 __all__ = ["r_loss", "r_loss_scorer"]
-
-
-def _as_1d(a, name):
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1D, got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return arr
 
 
 def r_loss(y_true, tau_pred, *, treatment, m_hat, e_hat, sample_weight=None):
@@ -73,21 +60,14 @@ def r_loss(y_true, tau_pred, *, treatment, m_hat, e_hat, sample_weight=None):
     ...        e_hat=[0.5, 0.5])
     0.5
     """
-    arrays = [
-        _as_1d(a, name)
-        for a, name in (
-            (y_true, "y_true"),
-            (tau_pred, "tau_pred"),
-            (treatment, "treatment"),
-            (m_hat, "m_hat"),
-            (e_hat, "e_hat"),
-        )
-    ]
-    check_consistent_length(*arrays)
-    y, tau, t, m, e = arrays
-    sw = check_sample_weight(sample_weight, y)
-    resid = (y - m) - (t - e) * tau
-    return float(np.average(resid**2, weights=sw))
+    return r_loss_value(
+        y_true,
+        tau_pred,
+        treatment=treatment,
+        m_hat=m_hat,
+        e_hat=e_hat,
+        sample_weight=sample_weight,
+    )
 
 
 class _RLossScorer:

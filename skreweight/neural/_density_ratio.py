@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,8 +10,9 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
 
+from .._core.docstrings import fill_doc
+from .._core.domain import DomainRatioMixin, domain_problem
 from ..base import WeighterMixin
-from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval
 from ._net import (
     _TORCH_PARAM_CONSTRAINTS,
@@ -23,7 +23,8 @@ from ._net import (
 __all__ = ["NeuralDensityRatio"]
 
 
-class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
+@fill_doc
+class NeuralDensityRatio(_SeededMixin, DomainRatioMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a neural classifier.
 
     A small MLP (:class:`WeightedNeuralNetClassifier`) learns ``P(target | x)``
@@ -72,17 +73,11 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
     scaler_ : StandardScaler or None
         Standardisation fitted on the pooled rows.
     uncovered_target_share_ : float
-        Share of target rows with ``P(target | x) > 1 - clip``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+        Share of target rows where the target density is over 99 times the
+        source density (the rule of
+        :class:`~skreweight.weighting.ClassifierDensityRatio`); above 5 % a
+        :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -165,38 +160,19 @@ class NeuralDensityRatio(_SeededMixin, WeighterMixin, BaseEstimator):
         return {"estimator_": None, "scaler_": None, "uncovered_target_share_": 0.0}
 
     def _fit(self, X, y, sample_weight, X_target):
-        self._validate_params()
-        n_s, n_t = float(sample_weight.sum()), float(X_target.shape[0])
-        Z = np.vstack([X, X_target])
-        d = np.r_[np.zeros(X.shape[0], dtype=int), np.ones(X_target.shape[0], int)]
-        target_w = n_s / n_t if self.balance_domains else 1.0
-        dw = np.r_[sample_weight, np.full(X_target.shape[0], target_w)]
+        Z, d, dw = domain_problem(
+            X,
+            X_target,
+            sample_weight,
+            balance_domains=self.balance_domains,
+            label_dtype=int,
+        )
         self.scaler_ = StandardScaler().fit(Z, sample_weight=dw)
         self.estimator_ = self._make_net().fit(
             self.scaler_.transform(Z), d, sample_weight=dw
         )
-        self._prior = 1.0 if self.balance_domains else n_s / n_t
-        p_target = self._proba_target(X_target, clip=False)
-        self.uncovered_target_share_ = float(np.mean(p_target > 1 - self.clip))
-        if self.clip > 0 and self.uncovered_target_share_ > 0.05:
-            warnings.warn(
-                f"{100 * self.uncovered_target_share_:.1f}% of the target rows lie "
-                "where the source has almost no mass (P(target|x) > "
-                f"{1 - self.clip:.2f}); reweighting the source rows cannot "
-                "represent them.",
-                WeightDegeneracyWarning,
-                stacklevel=4,
-            )
-        return self._ratio(X)
+        return self._finish_domain_fit(X, X_target, sample_weight)
 
     def _proba_target(self, X, clip=True):
         p = self.estimator_.predict_proba(self.scaler_.transform(X))[:, 1]
         return np.clip(p, self.clip, 1 - self.clip) if clip else p
-
-    def _ratio(self, X):
-        p = self._proba_target(X)
-        with np.errstate(divide="ignore"):
-            return self._prior * p / (1.0 - p)
-
-    def _compute_weights(self, X, y, X_target=None):
-        return self._ratio(X)

@@ -127,6 +127,7 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
     __metadata_request__fit = {"sample_group": True}
 
     _parameter_constraints = {
+        **WeightedNeuralNetClassifier._parameter_constraints,
         "step_size": [Interval(Real, 0, None, closed="left")],
         "adjustment": [Interval(Real, 0, None, closed="left")],
         "robustness": [Interval(Real, 0, 1, closed="both")],
@@ -188,8 +189,9 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
         self : object
             Fitted classifier.
         """
-        self._check_params()
-        X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        return self._train(X, y, sample_weight, fit_params, sample_group=sample_group)
+
+    def _before_training(self, X, y_enc, sw, sample_group=None):
         g = check_sample_group(sample_group, X.shape[0])
         if g is None:
             warn_missing_context(
@@ -206,15 +208,17 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
                 f"Groups {empty.tolist()} have zero total sample_weight; drop them "
                 "or give their rows positive weights."
             )
-        self._set_class_counts(y_enc, sw)
         n_groups = self.groups_.shape[0]
         self._q = torch.full((n_groups,), 1.0 / n_groups, dtype=torch.float64)
         share = self.group_counts_ / self.group_counts_.sum()
         self._share = torch.as_tensor(share, dtype=torch.float64)
         adj = self.adjustment / np.sqrt(self.group_counts_)
         self._adj = torch.as_tensor(adj, dtype=torch.float64)
-        extra = {_G_KEY: codes.astype(np.int64)}
-        self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
+        self._codes = codes
+        return {_G_KEY: codes.astype(np.int64)}
+
+    def _after_training(self, sw):
+        codes = self.__dict__.pop("_codes")
         self.group_weights_ = self._mixed(self._q).numpy().copy()
         params = [p.detach() for p in self.module_.parameters()]
         if not (
@@ -228,7 +232,6 @@ class NeuralGroupDROClassifier(WeightedNeuralNetClassifier):
             )
         per_row = self.group_weights_[codes] / self.group_counts_[codes]
         self.weights_ = per_row * sw.sum() / np.dot(per_row, sw)
-        return self
 
     def _weighted_loss(self, losses, w, y_true, X, training):
         codes = _batch_field(X, _G_KEY)

@@ -152,6 +152,7 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
     """
 
     _parameter_constraints = {
+        **WeightedNeuralNetClassifier._parameter_constraints,
         "loss": [StrOptions({"ldam", "focal", "logit_adjusted", "cross_entropy"})],
         "max_margin": [Interval(Real, 0, None, closed="left")],
         "scale": [Interval(Real, 0, None, closed="neither")],
@@ -225,7 +226,6 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
         self : object
             Fitted classifier.
         """
-        self._check_params()
         return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
     def _set_class_counts(self, y_enc, sw):

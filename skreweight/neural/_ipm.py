@@ -11,6 +11,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._net import _TORCH_PARAM_CONSTRAINTS, _SeededMixin, check_device
@@ -45,6 +46,7 @@ class _Critic(nn.Module):
         return self.net(X).squeeze(-1)
 
 
+@fill_doc
 class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     """Balancing weights that minimise an IPM against a neural critic.
 
@@ -54,7 +56,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     the squared imbalance ``(E_target f - sum_i m_i f(x_i))^2`` minus a WGAN-GP
     gradient penalty ``lambda * mean (|grad f(x_hat)| - 1)^2`` on random
     interpolates ``x_hat`` between target and reweighted rows (its parameters
-    are also clipped to ``[-weight_clip, weight_clip]``, as in the authors'
+    are also clipped to ``[-critic_clip, critic_clip]``, as in the authors'
     code), while the
     weights ``m`` of the reweighted arm, a softmax over one free parameter per
     unit, *minimise* it. Each outer Adam step on the weights
@@ -79,8 +81,8 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         Gradient-penalty coefficient ``lambda`` (the paper's ``tau = 0.3``).
     n_interpolates : int, default=100
         Number of random interpolates for the penalty (the paper's R).
-    weight_clip : float or None, default=0.1
-        Clip the critic's parameters to ``[-weight_clip, weight_clip]`` after
+    critic_clip : float or None, default=0.1
+        Clip the critic's parameters to ``[-critic_clip, critic_clip]`` after
         each step, on top of the penalty, as the authors' code does. None
         (the penalty alone, WGAN-GP) gives a stronger critic: it balances
         simple designs faster, but on Kang-Schafer it overfits the imbalance
@@ -109,16 +111,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         reweighted arm.
     n_iter_ : int
         Number of outer steps run.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -157,7 +150,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         "hidden_units": [tuple, list],
         "gradient_penalty": [Interval(Real, 0, None, closed="left")],
         "n_interpolates": [Interval(Integral, 1, None, closed="left")],
-        "weight_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "critic_clip": [Interval(Real, 0, None, closed="neither"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "critic_steps": [Interval(Integral, 1, None, closed="left")],
@@ -172,7 +165,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         hidden_units=(100,),
         gradient_penalty=0.3,
         n_interpolates=100,
-        weight_clip=0.1,
+        critic_clip=0.1,
         max_iter=1000,
         learning_rate=0.03,
         critic_steps=5,
@@ -185,7 +178,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         self.hidden_units = hidden_units
         self.gradient_penalty = gradient_penalty
         self.n_interpolates = n_interpolates
-        self.weight_clip = weight_clip
+        self.critic_clip = critic_clip
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.critic_steps = critic_steps
@@ -195,7 +188,6 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
         self.verbose = verbose
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         check_device(self.device)
         t, sw = treatment, sample_weight
         for arm, name in ((1, "treated"), (0, "control")):
@@ -250,10 +242,10 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
                 )
                 loss.backward()
                 opt_c.step()
-                if self.weight_clip is not None:
+                if self.critic_clip is not None:
                     with torch.no_grad():
                         for p in critic.parameters():
-                            p.clamp_(-self.weight_clip, self.weight_clip)
+                            p.clamp_(-self.critic_clip, self.critic_clip)
             opt_w.zero_grad()
             gap = imbalance(torch.softmax(u + log_sg, dim=0)) ** 2
             gap.backward()

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._core.encoding import inverse_effective_number
+
 __all__ = [
     "FocalLoss",
     "LDAMLoss",
@@ -75,8 +77,7 @@ def class_balanced_weights(class_counts, beta=0.9999):
     counts = _check_counts(class_counts)
     if not 0 <= beta < 1:
         raise ValueError(f"beta must be in [0, 1), got {beta}.")
-    effective = -np.expm1(counts * np.log(beta)) / (1 - beta) if beta else counts**0
-    w = 1.0 / effective
+    w = inverse_effective_number(counts, beta)
     return w * counts.shape[0] / w.sum()
 
 

@@ -6,6 +6,7 @@
 import contextlib
 import inspect
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -19,7 +20,12 @@ from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from ..utils._sklearn_compat import validate_parameter_constraints
+from .._core.docstrings import fill_doc
+from ..utils._sklearn_compat import (
+    Interval,
+    Options,
+    validate_parameter_constraints,
+)
 from ..utils.validation import check_sample_weight
 
 __all__ = ["WeightedNeuralNetClassifier", "WeightedNeuralNetRegressor"]
@@ -226,6 +232,17 @@ class _WeightedNetMixin(_SeededMixin):
 
     _default_criterion = None
 
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         module=None,
@@ -300,7 +317,7 @@ class _WeightedNetMixin(_SeededMixin):
             Xa = self._as_input(X)
             if cast_y:
                 y = y.astype(Xa.dtype)
-            self.sample_weight_fit_ = sw
+            self.weights_ = sw
             packed = self._pack(Xa, sw.astype(Xa.dtype), **(extra or {}))
             super().partial_fit(packed, y, _routing_method="fit", **fit_params)
         return self
@@ -497,6 +514,7 @@ _SHARED_PARAMS_DOC = """
 """
 
 
+@fill_doc
 class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     """skorch classifier whose loss honours ``sample_weight`` exactly.
 
@@ -523,8 +541,9 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         Class labels.
     history_ : skorch.History
         Per-epoch record (``train_loss`` is the weighted mean loss).
-    sample_weight_fit_ : ndarray of shape (n_samples,)
-        The weights used in the last fit.
+    weights_ : ndarray of shape (n_samples,)
+        The row weights the loss used in the last fit (``sample_weight``,
+        ones when None).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -592,9 +611,28 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         self : object
             Fitted classifier.
         """
+        return self._train(X, y, sample_weight, fit_params)
+
+    def _train(self, X, y, sample_weight, fit_params, **context):
+        """The one training sequence of the weighted classifiers.
+
+        Validate the parameters and the data, let ``_before_training`` read
+        the context (it returns the extra per-row fields of the batches),
+        count the classes, train, then ``_after_training``.
+        """
+        self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        extra = self._before_training(X, y_enc, sw, **context)
         self._set_class_counts(y_enc, sw)
-        return self._fit_arrays(X, y_enc, sw, **fit_params)
+        self._fit_arrays(X, y_enc, sw, extra=extra, **fit_params)
+        self._after_training(sw)
+        return self
+
+    def _before_training(self, X, y_enc, sw):
+        return None
+
+    def _after_training(self, sw):
+        pass
 
     def _validate_fit_data(self, X, y, sample_weight):
         """Validated X, y encoded as class indices, and validated weights."""
@@ -614,14 +652,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         self.check_is_fitted()
         proba = super().predict_proba(X).astype(np.float64)
@@ -632,14 +663,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     def predict(self, X):
         """Most probable class.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
@@ -671,8 +695,9 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         The trained network.
     history_ : skorch.History
         Per-epoch record (``train_loss`` is the weighted mean loss).
-    sample_weight_fit_ : ndarray of shape (n_samples,)
-        The weights used in the last fit.
+    weights_ : ndarray of shape (n_samples,)
+        The row weights the loss used in the last fit (``sample_weight``,
+        ones when None).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -719,6 +744,7 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
         self : object
             Fitted regressor.
         """
+        self._check_params()
         X, y = self._validate_Xy(X, y, multi_output=True, y_numeric=True)
         self._y_1d_ = y.ndim == 1
         y2 = y.reshape(-1, 1) if self._y_1d_ else y

@@ -129,7 +129,6 @@ class _TransitionWeighterMixin:
 
     def _importance(self, X, y, sample_weight):
         """Set ``classes_``, ``transition_matrix_``, ...; return ``beta``."""
-        self._validate_params()
         name = type(self).__name__
         self.classes_, y_index = check_classes(y, name)
         proba = cross_fitted_proba(

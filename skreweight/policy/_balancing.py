@@ -190,7 +190,6 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, action):
         from ..weighting import IPMBalancing
 
-        self._validate_params()
         s = sample_weight
         k = self.actions_.shape[0]
         self.action_share_ = (

@@ -6,6 +6,7 @@
 import numpy as np
 from scipy.special import expit, logsumexp
 
+from .._core.docstrings import fill_doc
 from ..utils.validation import check_sample_group
 
 __all__ = []
@@ -150,6 +151,7 @@ def linear_predict(scores, kind, classes):
     return classes[np.argmax(scores, axis=1)]
 
 
+@fill_doc
 class LinearClassifierOutputMixin:
     """Prediction methods of a fitted linear classifier.
 
@@ -161,14 +163,7 @@ class LinearClassifierOutputMixin:
     def decision_function(self, X):
         """Linear scores.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
         """
         scores = self._decision(X)
         return scores[:, 0] if self._kind == "logistic" else scores
@@ -176,28 +171,14 @@ class LinearClassifierOutputMixin:
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         return linear_predict_proba(self._decision(X), self._kind)
 
     def predict(self, X):
         """Predict class labels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         return linear_predict(self._decision(X), self._kind, self.classes_)
 

@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from .._core.docstrings import fill_doc
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import HasMethods, Interval
 from ..utils.validation import check_sample_weight, warn_missing_context
@@ -149,6 +150,7 @@ def _estimator_has(attr):
     return check
 
 
+@fill_doc
 class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Group distributionally robust classifier: minimise the worst group loss.
 
@@ -201,9 +203,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator : classifier, default=None
         None for the exact linear logistic form; otherwise a classifier whose
         ``fit`` takes ``sample_weight`` (cloned).
-    C : float, default=0.0
-        Group-size adjustment: group ``g``'s loss is increased by
-        ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
+    adjustment : float, default=0.0
+        Group-size adjustment ``C`` of Sagawa et al.: group ``g``'s loss is
+        increased by ``C / sqrt(n_g)``. The paper tunes it over ``[0, 5]``.
     robustness : float in [0, 1], default=1.0
         Weight of the worst-group term against the average loss: 1 is Group
         DRO, 0 is (L2-regularised) empirical risk minimisation. Tune it with
@@ -214,9 +216,9 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         the meta-estimator form, where the estimator's own regularisation
         applies). With mean losses, ``alpha = 1 / n`` matches
         ``LogisticRegression(C=1.0)``.
-    eta : float, default=1.0
-        Step size of the exponentiated-gradient update of the group weights
-        (meta-estimator form only).
+    step_size : float, default=1.0
+        Step size ``eta`` of the exponentiated-gradient update of the group
+        weights (meta-estimator form only).
     max_iter : int, default=100
         Maximum SLSQP iterations (exact form) or number of Hedge rounds
         (meta-estimator form).
@@ -297,10 +299,10 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "C": [Interval(Real, 0, None, closed="left")],
+        "adjustment": [Interval(Real, 0, None, closed="left")],
         "robustness": [Interval(Real, 0, 1, closed="both")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "eta": [Interval(Real, 0, None, closed="left")],
+        "step_size": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
@@ -310,19 +312,19 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self,
         estimator=None,
         *,
-        C=0.0,
+        adjustment=0.0,
         robustness=1.0,
         alpha=1e-3,
-        eta=1.0,
+        step_size=1.0,
         max_iter=100,
         tol=1e-12,
         verbose=0,
     ):
         self.estimator = estimator
-        self.C = C
+        self.adjustment = adjustment
         self.robustness = robustness
         self.alpha = alpha
-        self.eta = eta
+        self.step_size = step_size
         self.max_iter = max_iter
         self.tol = tol
         self.verbose = verbose
@@ -395,7 +397,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             inverse,
             sw,
             self.group_size_,
-            C=self.C,
+            C=self.adjustment,
             alpha=self.alpha,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -427,7 +429,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             loss = -np.log(p)
         else:
             loss = (est.predict(X) != y).astype(float)
-        return group_losses(loss, inverse, sw, size) + self.C / np.sqrt(size)
+        return group_losses(loss, inverse, sw, size) + self.adjustment / np.sqrt(size)
 
     def _fit_hedge(self, X, y, inverse, sw):
         if not has_fit_parameter(self.estimator, "sample_weight"):
@@ -447,7 +449,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             est = clone(self.estimator).fit(X, y, sample_weight=w)
             losses = self._group_loss(est, X, y, inverse, sw)
             progress(it + 1, adjusted_group_losses=losses)
-            q_new = q * np.exp(self.eta * (losses - losses.max()))
+            q_new = q * np.exp(self.step_size * (losses - losses.max()))
             q_new /= q_new.sum()
             history.append(q_new)
             done = np.abs(q_new - q).sum() <= self.tol
@@ -469,14 +471,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def decision_function(self, X):
         """Linear scores (exact form) or the estimator's decision function.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        %(decision_function_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:
@@ -488,14 +483,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        %(predict_proba_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:
@@ -506,14 +494,7 @@ class GroupDROClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Predict class labels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         X = self._check_predict(X)
         if self.estimator_ is not None:

@@ -9,27 +9,20 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import check_cv
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import has_fit_parameter, validate_data
 
+from .._core.crossfit import seeded_cv
+from .._core.delegation import DelegatingClassifierMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight
 
 __all__ = ["JTTClassifier"]
 
 
-def _estimator_has(attr):
-    def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._get_estimator(), attr)
-
-    return check
-
-
-class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class JTTClassifier(
+    ClassifierMixin, DelegatingClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Just Train Twice: refit with the first model's errors upweighted.
 
     JTT (Liu et al., 2021) improves worst-group accuracy *without group
@@ -66,6 +59,9 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         predictions are out-of-fold over these splits (a plain loop over
         ``check_cv(cv, y, classifier=True)``), which finds errors even for
         flexible first models.
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds of an int ``cv`` (stratified K-fold); None keeps
+        scikit-learn's unshuffled folds.
 
     Attributes
     ----------
@@ -110,18 +106,30 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     (3,)
     """
 
+    _validate_delegated_input = True
+
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "first_estimator": [HasMethods(["fit", "predict"]), None],
         "upweight": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
         "cv": ["cv_object"],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, first_estimator=None, *, upweight=20.0, cv=None):
+    def __init__(
+        self,
+        estimator=None,
+        first_estimator=None,
+        *,
+        upweight=20.0,
+        cv=None,
+        random_state=None,
+    ):
         self.estimator = estimator
         self.first_estimator = first_estimator
         self.upweight = upweight
         self.cv = cv
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -137,7 +145,9 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.cv is None:
             return self.first_estimator_.predict(X)
         pred = np.empty_like(y)
-        for train, test in check_cv(self.cv, y, classifier=True).split(X, y):
+        for train, test in seeded_cv(
+            self.cv, y, classifier=True, random_state=self.random_state
+        ).split(X, y):
             model = clone(first).fit(X[train], y[train], sample_weight=sw[train])
             pred[test] = model.predict(X[test])
         return pred
@@ -191,56 +201,3 @@ class JTTClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         est = clone(self._get_estimator())
         self.estimator_ = est.fit(X, y, sample_weight=self.weights_ * sw)
         return self
-
-    @property
-    def classes_(self):
-        """Class labels known to the classifier."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.classes_
-
-    def predict(self, X):
-        """Predict with the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(validate_data(self, X, reset=False))
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(validate_data(self, X, reset=False))
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the final classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(validate_data(self, X, reset=False))

@@ -14,6 +14,7 @@ from sklearn.isotonic import isotonic_regression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.docstrings import fill_doc
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils.validation import check_sample_weight
 from ._common import LinearClassifierOutputMixin, LinearLoss, encode_labels
@@ -256,6 +257,7 @@ class _BaseSpectralRisk(BaseEstimator):
         return X @ self.coef_.T + self.intercept_
 
 
+@fill_doc
 class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
     """Linear least squares minimising a penalised spectral risk of the losses.
 
@@ -370,14 +372,7 @@ class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
     def predict(self, X):
         """Predict targets.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(predict_doc)s
         """
         return self._decision(X)[:, 0]
 

@@ -132,16 +132,24 @@ def _shift(name, **params):
     return getattr(weighting, name)(**params)
 
 
-# ------------------------------------------------------------ causal balancing
+# --------------------------------------------------- invented treatments
 # sklearn's common checks call fit(X, y) without metadata, but the causal
-# weighters require `treatment` (api-routing.md section 7). The checks run on
-# test-only subclasses that derive a deterministic treatment from X when none
-# is given; the public classes keep raising.
+# estimators require `treatment` (api-routing.md section 7). The checks run on
+# test-only subclasses, ``_<Name>WithTreatment``, that derive a deterministic
+# treatment from X when none is given; the public classes keep raising. One
+# generator builds them all.
+
+#: multiplier of the row hash (the classic GLSL ``fract(sin(x) * c)`` hash)
+_HASH = 43758.5453
 
 
-def _dummy_treatment(X):
-    import numpy as np
+def _hashed_treatment(X):
+    """0/1 from a hash of each row: repeated rows share it, arms overlap.
 
+    None for a single row (which cannot hold both arms); zeros for input
+    that is not a 2-D numeric array, so that the estimator's own validation
+    reports it.
+    """
     X = np.asarray(X)
     if X.ndim == 2 and X.shape[0] == 1:
         return None
@@ -151,50 +159,88 @@ def _dummy_treatment(X):
         X = None
     if X is None or X.ndim != 2 or X.shape[0] == 0:
         return np.zeros(len(X) if X is not None and X.ndim else 0)  # invalid X
-    # a hash of each row's values: deterministic (repeated rows share it) but
-    # unrelated to X, so the dummy arms overlap
     with np.errstate(all="ignore"):
         h = np.sin(
             np.nan_to_num(X, posinf=0.0, neginf=0.0)
             @ (1.0 + np.arange(X.shape[1]))
             * 12.9898
         )
-    t = ((h * 43758.5453) % 1.0 > 0.5).astype(float)
+    t = ((np.nan_to_num(h) * _HASH) % 1.0 > 0.5).astype(float)
     if t.min() == t.max():
         t = (np.arange(X.shape[0]) % 2).astype(float)
     return t
 
 
-def _with_dummy_treatment(cls):
-    name = f"_Shim{cls.__name__}"
+def _alternating_treatment(X):
+    """0/1 alternating by row: both arms in every stratified fold."""
+    return (np.arange(_num_samples(X)) % 2).astype(np.float64)
+
+
+_TREATMENT_RULES = {"hash": _hashed_treatment, "alternate": _alternating_treatment}
+
+
+def _with_treatment(cls, rule="hash", methods=("fit",)):
+    """Test-only subclass of ``cls`` whose ``methods`` invent ``treatment`` by
+    ``rule`` when it is missing."""
+    name = f"_{cls.__name__}WithTreatment"
     if name in globals():
         return globals()[name]
+    invent = _TREATMENT_RULES[rule]
 
-    def fit(self, X, y=None, *, sample_weight=None, treatment=None, **kw):
-        if treatment is None:
-            treatment = _dummy_treatment(X)
+    def treatment_for(X, treatment):
+        if treatment is not None:
+            return treatment
+        treatment = invent(X)
         if treatment is None:
             raise ValueError(
                 f"Found array with 1 sample(s) (shape={getattr(X, 'shape', None)}) "
                 "while a minimum of 2 is required: 1 sample cannot hold both arms."
             )
-        return cls.fit(
-            self, X, y, sample_weight=sample_weight, treatment=treatment, **kw
-        )
+        return treatment
 
-    fit.__doc__ = cls.fit.__doc__
-    shim = type(name, (cls,), {"fit": fit, "__module__": __name__})
-    globals()[shim.__name__] = shim
+    def fit(self, X, y=None, *, sample_weight=None, treatment=None, **kw):
+        t = treatment_for(X, treatment)
+        return cls.fit(self, X, y, sample_weight=sample_weight, treatment=t, **kw)
+
+    def score(self, X, y, *, sample_weight=None, treatment=None):
+        t = treatment_for(X, treatment)
+        return cls.score(self, X, y, sample_weight=sample_weight, treatment=t)
+
+    namespace = {"__module__": __name__, "__qualname__": name}
+    for method in methods:
+        namespace[method] = {"fit": fit, "score": score}[method]
+        namespace[method].__doc__ = getattr(cls, method).__doc__
+    shim = type(name, (cls,), namespace)
+    globals()[name] = shim
     return shim
 
 
+# name -> (rule, methods) of its shim; the others: ("hash", ("fit",))
+_SHIMS = {}
+
+
 def _causal_shim(name, **params):
-    from .. import causal, weighting
+    import importlib
 
-    module = causal if hasattr(causal, name) else weighting
-    return _with_dummy_treatment(getattr(module, name))(**params)
+    rule, methods = _SHIMS.get(name, ("hash", ("fit",)))
+    for module in ("causal", "weighting", "neural"):
+        module = importlib.import_module(f"skreweight.{module}")
+        if hasattr(module, name):
+            return _with_treatment(getattr(module, name), rule, methods)(**params)
+    raise AttributeError(name)
 
 
+def __getattr__(name):
+    # The shims are built on first use, so importing this module stays cheap
+    # and does not import the families; module-level lookup (as pickle does)
+    # finds them here.
+    if name.startswith("_") and name.endswith("WithTreatment"):
+        _causal_shim(name[1 : -len("WithTreatment")])
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ------------------------------------------------------------ causal balancing
 INIT_PARAMS["PropensityWeighting"] = lambda: [_causal_shim("PropensityWeighting")]
 INIT_PARAMS["EntropyBalancing"] = lambda: [_causal_shim("EntropyBalancing")]
 INIT_PARAMS["CBPS"] = lambda: [_causal_shim("CBPS")]
@@ -217,10 +263,9 @@ INIT_PARAMS["WeightingEstimator"] = lambda: [
 
 
 # ---------------------------------------------------- heterogeneous effects
-# The CATE estimators cannot fit without ``treatment`` (they raise, by design),
-# and nearly every sklearn check calls ``fit(X, y)``. Test-only subclasses
-# supply a deterministic treatment (alternating 0/1 by row) when none is given;
-# they keep the public classes' parameters, so the checks exercise the real code.
+# The CATE estimators cannot fit without ``treatment``; their shims alternate
+# the arms by row, so that both arms are in every fold of the checks' tiny
+# data, and they keep the public classes' parameters.
 _CATE_FAST = dict(cv=2, random_state=0)
 _CATE_XFAIL = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -229,59 +274,13 @@ _CATE_XFAIL = {
     ),
 }
 INIT_PARAMS["PseudoOutcomeRegressor"] = lambda: [
-    _cate_shim("PseudoOutcomeRegressor", pseudo_outcome="DR", **_CATE_FAST)
+    _causal_shim("PseudoOutcomeRegressor", pseudo_outcome="DR", **_CATE_FAST)
 ]
-INIT_PARAMS["RLearner"] = lambda: [_cate_shim("RLearner", **_CATE_FAST)]
-INIT_PARAMS["DRLearner"] = lambda: [_cate_shim("DRLearner", **_CATE_FAST)]
+INIT_PARAMS["RLearner"] = lambda: [_causal_shim("RLearner", **_CATE_FAST)]
+INIT_PARAMS["DRLearner"] = lambda: [_causal_shim("DRLearner", **_CATE_FAST)]
 for _name in ("PseudoOutcomeRegressor", "RLearner", "DRLearner"):
     EXPECTED_FAILED_CHECKS[f"_{_name}WithTreatment"] = _CATE_XFAIL
-
-
-def _cate_dummy_treatment(X):
-    return (np.arange(_num_samples(X)) % 2).astype(np.float64)
-
-
-def _with_cate_dummy_treatment(cls):
-    """Test-only subclass of ``cls`` that invents ``treatment`` when missing."""
-
-    def fit(self, X, y, *, treatment=None, sample_weight=None):
-        if treatment is None:
-            treatment = _cate_dummy_treatment(X)
-        return cls.fit(self, X, y, treatment=treatment, sample_weight=sample_weight)
-
-    def score(self, X, y, *, treatment=None, sample_weight=None):
-        if treatment is None:
-            treatment = _cate_dummy_treatment(X)
-        return cls.score(self, X, y, treatment=treatment, sample_weight=sample_weight)
-
-    fit.__doc__, score.__doc__ = cls.fit.__doc__, cls.score.__doc__
-    shim = type(
-        f"_{cls.__name__}WithTreatment",
-        (cls,),
-        {"fit": fit, "score": score, "__module__": __name__},
-    )
-    shim.__qualname__ = shim.__name__
-    return shim
-
-
-def _cate_shim(name, **params):
-    key = f"_{name}WithTreatment"
-    shim = globals()[key] if key in globals() else __getattr__(key)
-    return shim(**params)
-
-
-def __getattr__(name):
-    # The shims are built on first use, so importing this module stays cheap
-    # and does not import skreweight.causal; module-level lookup (as pickle
-    # does) finds them here.
-    for base in ("PseudoOutcomeRegressor", "RLearner", "DRLearner"):
-        if name == f"_{base}WithTreatment":
-            from .. import causal
-
-            shim = _with_cate_dummy_treatment(getattr(causal, base))
-            globals()[name] = shim
-            return shim
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _SHIMS[_name] = ("alternate", ("fit", "score"))
 
 
 # --------------------------------------------------------- group robustness
@@ -369,11 +368,15 @@ for _name in (
     INIT_PARAMS[_name] = lambda _name=_name: [_neural(_name)]
     EXPECTED_FAILED_CHECKS[_name] = dict(_SKORCH_INIT)
 INIT_PARAMS["NeuralIPMBalancing"] = lambda: [
-    _neural_treatment_shim()(
-        hidden_units=(16,), max_iter=20, critic_steps=2, random_state=0
+    _causal_shim(
+        "NeuralIPMBalancing",
+        hidden_units=(16,),
+        max_iter=20,
+        critic_steps=2,
+        random_state=0,
     )
 ]
-EXPECTED_FAILED_CHECKS["_NeuralShimNeuralIPMBalancing"] = {
+EXPECTED_FAILED_CHECKS["_NeuralIPMBalancingWithTreatment"] = {
     check: (
         "the gradient penalty draws random interpolates between the arms: "
         "weighted and repeated (or permuted) rows give weights that are equal in "
@@ -384,45 +387,6 @@ EXPECTED_FAILED_CHECKS["_NeuralShimNeuralIPMBalancing"] = {
         "check_weights_invariant_to_row_order",
     )
 }
-
-
-def _neural_treatment_shim():
-    """NeuralIPMBalancing for the common checks, which call fit(X, y) without
-    `treatment`: a deterministic treatment is derived from a hash of each row
-    (repeated rows share it); the public class keeps requiring it."""
-    import numpy as np
-
-    from ..neural import NeuralIPMBalancing
-
-    def fit(self, X, y=None, *, sample_weight=None, treatment=None, **kw):
-        if treatment is None:
-            try:
-                Xf = np.nan_to_num(np.asarray(X, dtype=float))
-            except (TypeError, ValueError):
-                Xf = None
-            if Xf is not None and Xf.ndim == 2 and Xf.shape[0] == 1:
-                raise ValueError(
-                    "Found array with 1 sample(s) while a minimum of 2 is "
-                    "required: 1 sample cannot hold both arms."
-                )
-            if Xf is not None and Xf.ndim == 2 and Xf.shape[0] > 1:
-                with np.errstate(all="ignore"):
-                    h = np.sin(Xf @ (1.0 + np.arange(Xf.shape[1])) * 12.9898)
-                h = np.nan_to_num(h) * 43758.5
-                treatment = (h % 1.0 > 0.5).astype(float)
-                if treatment.min() == treatment.max():
-                    treatment = (np.arange(len(treatment)) % 2).astype(float)
-        return NeuralIPMBalancing.fit(
-            self, X, y, sample_weight=sample_weight, treatment=treatment, **kw
-        )
-
-    fit.__doc__ = NeuralIPMBalancing.fit.__doc__
-    name = "_NeuralShimNeuralIPMBalancing"
-    if name not in globals():
-        globals()[name] = type(
-            name, (NeuralIPMBalancing,), {"fit": fit, "__module__": __name__}
-        )
-    return globals()[name]
 
 
 INIT_PARAMS["NeuralDensityRatio"] = lambda: [
@@ -479,7 +443,7 @@ CONTEXT = globals().setdefault("CONTEXT", {})
 
 
 def _policy_dummy_action(X):
-    t = _dummy_treatment(X)
+    t = _hashed_treatment(X)
     if t is None:
         raise ValueError(
             "Found array with 1 sample(s) while a minimum of 2 is required: 1 "
@@ -639,7 +603,7 @@ def _sensitivity_cate_shim(**params):
 
         def _t(X, treatment):
             if treatment is None:
-                treatment = _dummy_treatment(X)
+                treatment = _hashed_treatment(X)
             if treatment is None:
                 raise ValueError(
                     "Found array with 1 sample(s) while a minimum of 2 is "

@@ -14,18 +14,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.docstrings import fill_doc
+from .._core.encoding import propensity_weights, warn_positivity
 from ..base import WeighterMixin
-from ..exceptions import PositivityWarning
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["CBPS", "EntropyBalancing", "PropensityWeighting"]
-
-#: Propensity scores outside ``[POSITIVITY_THRESHOLD, 1 - POSITIVITY_THRESHOLD]``
-#: count as positivity violations; a PositivityWarning is raised when more than
-#: ``POSITIVITY_SHARE`` of the units violate it, or any propensity is 0 or 1
-#: to within 1e-6.
-POSITIVITY_THRESHOLD = 0.01
-POSITIVITY_SHARE = 0.01
 
 
 def _arm_problems(estimand, t):
@@ -86,20 +80,8 @@ class _BaseCausalWeighter(WeighterMixin, BaseEstimator):
         return tags
 
 
-def _propensity_weights(e, t, estimand):
-    """Raw weights implied by propensity scores ``e`` for an estimand."""
-    with np.errstate(divide="ignore"):
-        if estimand == "ATE":
-            return np.where(t == 1, 1.0 / e, 1.0 / (1.0 - e))
-        if estimand == "ATT":
-            return np.where(t == 1, 1.0, e / (1.0 - e))
-        if estimand == "ATC":
-            return np.where(t == 1, (1.0 - e) / e, 1.0)
-        return np.where(t == 1, 1.0 - e, e)  # ATO: overlap weights
-
-
 def _log_propensity_weights(e, t, estimand):
-    """Log of the raw weights of :func:`_propensity_weights` and their slope.
+    """Log of the raw weights of :func:`propensity_weights` and their slope.
 
     Returns ``(log_w, d log_w / d logit(e))``, both of shape (n_samples,).
     """
@@ -149,25 +131,7 @@ def _l2_logistic_penalty(est):
     return None
 
 
-def _warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD, overlap_weights=None):
-    extreme = (e < threshold) | (e > 1 - threshold)
-    share = float(np.mean(extreme))
-    if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
-        warnings.warn(
-            f"{owner}: {100 * share:.1f}% of the units have an estimated "
-            f"propensity outside [{threshold}, {1 - threshold}] (treated: "
-            f"{int(np.sum(extreme & (t == 1)))}, control: "
-            f"{int(np.sum(extreme & (t == 0)))}). Positivity (overlap) is "
-            "violated or nearly so, for instance by perfect separation: the "
-            "weights of those units are extreme. Clip or trim the propensity, "
-            f"use overlap weights ({overlap_weights or 'estimand=' + repr('ATO')}), "
-            "or restrict the population.",
-            PositivityWarning,
-            stacklevel=4,
-        )
-    return share
-
-
+@fill_doc
 class PropensityWeighting(_BaseCausalWeighter):
     """Inverse-propensity weights from any probabilistic classifier.
 
@@ -211,16 +175,7 @@ class PropensityWeighting(_BaseCausalWeighter):
         In-sample propensity scores (before clipping).
     positivity_violation_share_ : float
         Share of units with propensity outside ``[0.01, 0.99]``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -262,7 +217,6 @@ class PropensityWeighting(_BaseCausalWeighter):
         self.trim = trim
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         self._check_arms(treatment, sample_weight)
         est = (
             LogisticRegression(C=1e6, max_iter=1000)
@@ -278,7 +232,7 @@ class PropensityWeighting(_BaseCausalWeighter):
             X = self._design(X, sample_weight)
         self.estimator_ = est.fit(X, treatment, sample_weight=sample_weight)
         self.propensity_ = self._propensity(X, clip=False)
-        self.positivity_violation_share_ = _warn_positivity(
+        self.positivity_violation_share_ = warn_positivity(
             type(self).__name__, self.propensity_, treatment
         )
         return self._raw_weights(X, treatment)
@@ -290,7 +244,7 @@ class PropensityWeighting(_BaseCausalWeighter):
 
     def _raw_weights(self, X, t):
         e = self._propensity(X)
-        w = _propensity_weights(e, t, self.estimand)
+        w = propensity_weights(e, t, self.estimand)
         if self.trim is not None:
             w = np.where((e < self.trim) | (e > 1 - self.trim), 0.0, w)
         # a propensity of exactly 0 or 1 leaves a unit unrepresentable
@@ -389,6 +343,7 @@ def _eb_dual(C, q, *, tol, max_iter):
     return lam, max_iter, gmax < tol, gmax
 
 
+@fill_doc
 class EntropyBalancing(_BaseCausalWeighter):
     """Entropy balancing weights (Hainmueller 2012).
 
@@ -436,16 +391,7 @@ class EntropyBalancing(_BaseCausalWeighter):
         Whether every arm reached ``tol``.
     max_imbalance_ : float
         Largest absolute standardised mean difference left after weighting.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -498,7 +444,6 @@ class EntropyBalancing(_BaseCausalWeighter):
         return np.hstack([Z, Z**2]) if self.moments == 2 else Z
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         self._design(X, sw)
@@ -593,6 +538,7 @@ class EntropyBalancing(_BaseCausalWeighter):
         return _m_estimates(theta, g, jac, log_w, dlog_w)
 
 
+@fill_doc
 class CBPS(_BaseCausalWeighter):
     """Covariate balancing propensity score (Imai and Ratkovic 2014).
 
@@ -639,16 +585,7 @@ class CBPS(_BaseCausalWeighter):
     j_statistic_ : float
         Hansen's J statistic of the over-identified fit (``n`` times the GMM
         criterion); NaN for ``method="exact"``.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -708,7 +645,6 @@ class CBPS(_BaseCausalWeighter):
         return np.r_[score, bal], S
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         Z = self._design(X, sw)
@@ -732,14 +668,14 @@ class CBPS(_BaseCausalWeighter):
             )
         self.intercept_, self.coef_ = float(beta[0]), beta[1:]
         self.propensity_ = expit(Z @ beta)
-        _warn_positivity(
+        warn_positivity(
             "CBPS",
             self.propensity_,
             t,
             overlap_weights="PropensityWeighting(estimand='ATO'); CBPS itself "
             "offers ATE, ATT and ATC",
         )
-        return _propensity_weights(self._clipped(Z @ beta), t, self.estimand)
+        return propensity_weights(self._clipped(Z @ beta), t, self.estimand)
 
     @staticmethod
     def _clipped(logit):
@@ -882,4 +818,4 @@ class CBPS(_BaseCausalWeighter):
 
     def _compute_weights(self, X, y, treatment=None):
         logit = self._transform(X) @ self.coef_ + self.intercept_
-        return _propensity_weights(self._clipped(logit), treatment, self.estimand)
+        return propensity_weights(self._clipped(logit), treatment, self.estimand)

@@ -8,12 +8,15 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
+from .._core.encoding import inverse_effective_number
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["ClassBalance"]
 
 
+@fill_doc
 class ClassBalance(WeighterMixin, BaseEstimator):
     """Weight rows by a decreasing function of their class frequency.
 
@@ -49,16 +52,7 @@ class ClassBalance(WeighterMixin, BaseEstimator):
         Weight of each class, on the scale of ``weights_``.
     class_count_ : ndarray of shape (n_classes,)
         Sample-weighted count of each class.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -97,10 +91,9 @@ class ClassBalance(WeighterMixin, BaseEstimator):
             return 1.0 / counts
         if self.scheme == "sqrt":
             return 1.0 / np.sqrt(counts)
-        return (1.0 - self.beta) / (1.0 - np.power(self.beta, counts))
+        return inverse_effective_number(counts, self.beta)
 
     def _fit(self, X, y, sample_weight):
-        self._validate_params()
         self.classes_, inverse = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] < 2:
             raise ValueError(

@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from numbers import Real
 
 import numpy as np
@@ -12,14 +11,16 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from .._core.docstrings import fill_doc
+from .._core.domain import DomainRatioMixin, domain_problem
 from ..base import WeighterMixin
-from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["ClassifierDensityRatio"]
 
 
-class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
+@fill_doc
+class ClassifierDensityRatio(DomainRatioMixin, WeighterMixin, BaseEstimator):
     """Importance weights ``p_target(x) / p_source(x)`` from a domain classifier.
 
     A probabilistic classifier learns ``P(target | x)`` on the source rows
@@ -62,16 +63,7 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         times the source density: target mass the source rows barely cover
         (computed before clipping). Above 5 % a
         :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -127,12 +119,13 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
         return {"estimator_": None, "uncovered_target_share_": 0.0}
 
     def _fit(self, X, y, sample_weight, X_target):
-        self._validate_params()
-        n_s, n_t = float(sample_weight.sum()), float(X_target.shape[0])
-        Z = np.vstack([X, X_target])
-        d = np.r_[np.zeros(X.shape[0]), np.ones(X_target.shape[0])]
-        target_w = n_s / n_t if self.balance_domains else 1.0
-        dw = np.r_[sample_weight, np.full(X_target.shape[0], target_w)]
+        Z, d, dw = domain_problem(
+            X,
+            X_target,
+            sample_weight,
+            balance_domains=self.balance_domains,
+            label_dtype=np.float64,
+        )
         self.estimator_ = self._get_estimator()
         if not has_fit_parameter(self.estimator_, "sample_weight"):
             raise TypeError(
@@ -140,31 +133,8 @@ class ClassifierDensityRatio(WeighterMixin, BaseEstimator):
                 "the domain classifier needs it. Use a classifier that does."
             )
         self.estimator_.fit(Z, d, sample_weight=dw)
-        self._prior = 1.0 if self.balance_domains else n_s / n_t
-        p_target = self._proba_target(X_target, clip=False)
-        # With balanced domains, P(target|x) > 0.99 means p_t(x) > 99 p_s(x).
-        cut = 0.99 if self.balance_domains else 0.99 * n_t / (n_t + 0.01 * n_s)
-        self.uncovered_target_share_ = float(np.mean(p_target > cut))
-        if self.uncovered_target_share_ > 0.05:
-            warnings.warn(
-                f"{100 * self.uncovered_target_share_:.1f}% of the target rows lie "
-                "where the source has almost no mass (target density over 99 "
-                "times the source density); their share of the target cannot "
-                "be represented by reweighting the source rows. Expect a biased "
-                "reweighted fit there.",
-                WeightDegeneracyWarning,
-                stacklevel=4,
-            )
-        return self._ratio(X)
+        return self._finish_domain_fit(X, X_target, sample_weight)
 
     def _proba_target(self, X, clip=True):
         p = self.estimator_.predict_proba(X)[:, 1]
         return np.clip(p, self.clip, 1 - self.clip) if clip else p
-
-    def _ratio(self, X):
-        p = self._proba_target(X)
-        with np.errstate(divide="ignore"):
-            return self._prior * p / (1.0 - p)
-
-    def _compute_weights(self, X, y, X_target=None):
-        return self._ratio(X)

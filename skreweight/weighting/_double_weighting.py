@@ -3,50 +3,27 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
+from .._core.matching import (
+    MATCHING_CONSTRAINTS,
+    KernelMatchingMixin,
+    double_weights,
+    extend_alpha,
+    warn_uncovered,
+)
 from ..base import WeighterMixin
-from ..utils._kernels import kernel_smooth, match_rows, target_coverage
-from ..utils._sklearn_compat import Interval, StrOptions
-from ._kmm import _KernelMatchingMixin, _solve_matching, _warn_uncovered
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["DoubleWeighting"]
 
 
-def _double_weights(est, X, sample_weight, X_target, q, D):
-    """Solve DW-KMM for ``est``'s parameters; return raw ``beta, alpha``.
-
-    Sets ``bandwidth_``, ``approximation_``, ``objective_``, ``n_iter_`` and
-    ``uncovered_target_share_`` on ``est``.
-    """
-    op = est._setup_kernel(X, X_target)
-    n_eff = sample_weight.sum()
-    p = sample_weight / n_eff
-    eps = getattr(est, "eps", None)
-    eps = 1.0 - 1.0 / np.sqrt(n_eff) if eps is None else eps
-    D = float(D)
-    t = X_target.shape[0]
-    beta, alpha, objective, n_iter, converged = _solve_matching(
-        op,
-        p,
-        q,
-        upper=est.B / np.sqrt(D),
-        eps=eps,
-        radius=(1.0 - 1.0 / np.sqrt(D)) * np.sqrt(t),
-        free_alpha=D > 1,
-        max_iter=est.max_iter,
-        tol=est.tol,
-        metric=sample_weight,
-        verbose=est.verbose,
-    )
-    est.uncovered_target_share_ = target_coverage(op, p, q)
-    return beta, alpha, objective, n_iter, converged
-
-
-class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
+@fill_doc
+class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     """Double weighting (DW-KMM): weights for the source *and* the target rows.
 
     Generalised kernel mean matching of Segovia-Martin, Mazuelas and Liu
@@ -120,16 +97,7 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     uncovered_target_share_ : float
         Share of target rows where the source kernel density is below 1 % of
         the target's.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -157,19 +125,9 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
     _context = ("X_target",)
     __metadata_request__fit = {"X_target": True}
     _parameter_constraints = {
+        **MATCHING_CONSTRAINTS,
         "D": [Interval(Real, 1, None, closed="left")],
-        "B": [Interval(Real, 0, None, closed="neither")],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "knn"}),
-        ],
         "eps": [Interval(Real, 0, None, closed="left"), None],
-        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -212,14 +170,13 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target):
-        self._validate_params()
         q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
-        beta, alpha, objective, n_iter, converged = _double_weights(
+        beta, alpha, objective, n_iter, converged = double_weights(
             self, X, sample_weight, X_target, q, self.D
         )
         self.beta_, self.alpha_ = beta, alpha
         self._X_target_fit = X_target.copy()
-        _warn_uncovered(
+        warn_uncovered(
             type(self).__name__, self.uncovered_target_share_, beta, sample_weight
         )
         self._finish(beta, objective, n_iter, converged, X, sample_weight)
@@ -248,11 +205,4 @@ class DoubleWeighting(_KernelMatchingMixin, WeighterMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if self._beta_fit is None:
             return np.ones(X.shape[0])
-        return _extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
-
-
-def _extend_alpha(X, X_target_fit, alpha, sigma):
-    out = kernel_smooth(X, X_target_fit, alpha, np.ones_like(alpha), sigma)
-    idx = match_rows(X, X_target_fit)
-    out[idx >= 0] = alpha[idx[idx >= 0]]
-    return out
+        return extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)

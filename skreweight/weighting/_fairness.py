@@ -8,11 +8,13 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
 
 __all__ = ["FairnessReweighing"]
 
 
+@fill_doc
 class FairnessReweighing(WeighterMixin, BaseEstimator):
     """Kamiran-Calders reweighing: weights that remove statistical disparity.
 
@@ -44,16 +46,7 @@ class FairnessReweighing(WeighterMixin, BaseEstimator):
         Classes seen in ``fit``.
     reweigh_factors_ : ndarray of shape (n_groups, n_classes)
         ``W(s, y)`` for every group and class.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -96,6 +89,8 @@ class FairnessReweighing(WeighterMixin, BaseEstimator):
     _requires_y = True
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}
+
+    _parameter_constraints = {}
 
     def __init__(self):
         pass

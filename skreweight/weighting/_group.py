@@ -3,14 +3,19 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
+from ..utils._sklearn_compat import Interval
 
 __all__ = ["GroupBalance"]
 
 
+@fill_doc
 class GroupBalance(WeighterMixin, BaseEstimator):
     """Give every group (or every group x class cell) the same total weight.
 
@@ -39,16 +44,7 @@ class GroupBalance(WeighterMixin, BaseEstimator):
         Groups, or ``(group, class)`` pairs when ``by_class=True``.
     cell_count_ : ndarray of shape (n_cells,)
         Sample-weighted count of each cell.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -71,6 +67,11 @@ class GroupBalance(WeighterMixin, BaseEstimator):
     }
     _X_dtype = None
     __metadata_request__fit = {"sample_group": True}
+
+    _parameter_constraints = {
+        "by_class": ["boolean"],
+        "min_group_size": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, by_class=False, min_group_size=2):
         self.by_class = by_class

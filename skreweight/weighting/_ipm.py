@@ -10,10 +10,18 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize
 from scipy.spatial.distance import cdist
-from scipy.special import expit, gammaln
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.docstrings import fill_doc
+from .._core.kernels import (
+    ArmKernelOperator,
+    EnergyOperator,
+    SlicedEnergyOperator,
+    gaussian_kernel,
+)
+from .._core.optim import accelerated_affine_projected_gradient, project_simplex
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._balancing import _arm_problems, _BaseCausalWeighter
@@ -28,193 +36,6 @@ _EXACT_MAX_ROWS = 4000
 _N_DIRECTIONS = 200
 
 
-def _project_simplex(v):
-    """Euclidean projection of ``v`` onto the probability simplex."""
-    u = np.sort(v)[::-1]
-    css = np.cumsum(u) - 1.0
-    idx = np.arange(1, v.shape[0] + 1)
-    rho = np.nonzero(u - css / idx > 0)[0][-1]
-    return np.maximum(v - css[rho] / (rho + 1.0), 0.0)
-
-
-def _gaussian_kernel(A, B, bandwidths):
-    sq = np.sum(A**2, axis=1)[:, None] + np.sum(B**2, axis=1)[None, :] - 2.0 * A @ B.T
-    np.maximum(sq, 0.0, out=sq)
-    K = np.zeros_like(sq)
-    for g in bandwidths:
-        K += np.exp(-sq / (2.0 * g**2))
-    return K / len(bandwidths)
-
-
-class _Operator:
-    """Quadratic form ``m' K m - 2 b' m`` of an arm (``matvec``, ``linear``)."""
-
-    def centred_top_eigenvalue(self, n_iter=50, rng=None):
-        """Largest eigenvalue of K restricted to ``sum(m) = 0`` (power method)."""
-        v = (rng or np.random.RandomState(0)).normal(size=self.n)
-        lam = 0.0
-        for _ in range(n_iter):
-            v -= v.mean()
-            nv = np.linalg.norm(v)
-            if nv == 0:
-                return 0.0
-            v /= nv
-            w = self.matvec(v)
-            w -= w.mean()
-            lam = float(v @ w)
-            v = w
-        return max(lam, 0.0)
-
-
-class _KernelOperator(_Operator):
-    """Quadratic form ``m' K m`` of an arm, exact or by random Fourier features."""
-
-    def __init__(self, Xg, Xt, st, bandwidths, n_components, rng, blocks=None):
-        self.ktt, self.n = None, Xg.shape[0]
-        if blocks is not None:  # slices of one precomputed Gram matrix
-            self.K, Kgt, Ktt = blocks
-            q = st / st.sum()
-            self.b, self.ktt, self.F = Kgt @ q, float(q @ Ktt @ q), None
-        elif n_components is None:
-            self.K = _gaussian_kernel(Xg, Xg, bandwidths)
-            self.b = _gaussian_kernel(Xg, Xt, bandwidths) @ (st / st.sum())
-            self.F = None
-        else:
-            per = max(1, n_components // len(bandwidths))
-            blocks_g, blocks_t = [], []
-            for g in bandwidths:
-                W = rng.normal(scale=1.0 / g, size=(Xg.shape[1], per))
-                c = rng.uniform(0, 2 * np.pi, size=per)
-                scale = np.sqrt(2.0 / (per * len(bandwidths)))
-                blocks_g.append(scale * np.cos(Xg @ W + c))
-                blocks_t.append(scale * np.cos(Xt @ W + c))
-            self.F = np.hstack(blocks_g)
-            self.mu = np.hstack(blocks_t).T @ (st / st.sum())
-            self.K = None
-
-    def matvec(self, m):
-        if self.F is None:
-            return self.K @ m
-        return self.F @ (self.F.T @ m)
-
-    def linear(self):
-        return self.b if self.F is None else self.F @ self.mu
-
-
-def _distance_matvec(A, B, q, chunk=2**22):
-    """``D(A, B) @ q`` for Euclidean distances, in row blocks of ``chunk``."""
-    out = np.empty(A.shape[0])
-    step = max(1, chunk // max(B.shape[0], 1))
-    for i in range(0, A.shape[0], step):
-        out[i : i + step] = cdist(A[i : i + step], B) @ q
-    return out
-
-
-class _EnergyOperator(_Operator):
-    """Energy distance of an arm as a quadratic form: ``K = -D``, exact.
-
-    The distance is conditionally negative definite, so ``K(x, y) = -|x - y|``
-    is conditionally positive definite: ``m' K m >= 0`` whenever
-    ``sum(m) = 0``. The QP is then convex over the simplex, and its value
-    ``m' K m - 2 b' m + q' K_tt q`` is the energy distance between the
-    weighted arm and the target.
-    """
-
-    def __init__(self, Xg, Xt, st, blocks=None):
-        q = st / st.sum()
-        self.n, self.F = Xg.shape[0], None
-        if blocks is not None:  # slices of one precomputed -D
-            self.K, Kgt, Ktt = blocks
-            self.b, self.ktt = Kgt @ q, float(q @ Ktt @ q)
-        else:
-            self.K = -cdist(Xg, Xg)
-            self.b = -_distance_matvec(Xg, Xt, q)
-            self.ktt = -float(q @ _distance_matvec(Xt, Xt, q))
-
-    def matvec(self, m):
-        return self.K @ m
-
-    def linear(self):
-        return self.b
-
-
-def _sphere_constant(d):
-    """``c_d`` with ``|v| = c_d E|theta . v|`` for ``theta`` uniform on S^{d-1}."""
-    if d <= 1:
-        return 1.0
-    return float(np.exp(0.5 * np.log(np.pi) + gammaln((d + 1) / 2) - gammaln(d / 2)))
-
-
-def _sphere_directions(d, n_directions, rng):
-    """Unit directions, uniform on the sphere, in orthogonal blocks of ``d``.
-
-    Each column is uniform on S^{d-1} (a column of a Haar orthogonal matrix),
-    so averages over them are unbiased; orthogonality within a block lowers
-    the variance of the average.
-    """
-    blocks = []
-    for _ in range(-(-n_directions // max(d, 1))):
-        Q, R = np.linalg.qr(rng.normal(size=(d, d)))
-        blocks.append(Q * np.where(np.diag(R) < 0, -1.0, 1.0))
-    return np.hstack(blocks)[:, :n_directions]
-
-
-class _SlicedEnergyOperator(_Operator):
-    """Sliced energy distance: ``K = -(c_d / P) sum_p |u_pi - u_pj|``.
-
-    ``|x - y| = c_d E_theta |theta . (x - y)|``; averaging over ``P`` fixed
-    random directions gives a kernel that is conditionally positive definite
-    too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
-    with the points sorted and ``M``, ``S`` the running sums of ``m`` and
-    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
-    n x n matrix, after one sort per direction.
-    """
-
-    def __init__(self, Xg, Xt, st, n_directions, rng):
-        if Xg.shape[1] == 0:  # no covariate left: every distance is 0
-            Xg, Xt = np.zeros((Xg.shape[0], 1)), np.zeros((Xt.shape[0], 1))
-        d = Xg.shape[1]
-        theta = _sphere_directions(d, n_directions, rng)
-        self.n, self.F = Xg.shape[0], None
-        self.scale = _sphere_constant(d) / theta.shape[1]
-        U = (Xg @ theta).T  # (P, n): the projections, one row per direction
-        self.order = np.argsort(U, axis=1, kind="stable")
-        self.sorted = np.take_along_axis(U, self.order, axis=1)
-        self._flat = self.order.ravel()
-        self._usum = U.sum(axis=0)
-        q = st / st.sum()
-        Ut = (Xt @ theta).T
-        self.b = -self.scale * self._cross(U, Ut, q).sum(axis=0)
-        self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
-
-    def matvec(self, m):
-        ms = m[self.order]
-        M = np.cumsum(ms, axis=1)
-        S = np.cumsum(ms * self.sorted, axis=1)
-        M *= self.sorted
-        M -= S  # u_i M_i - S_i, summed over directions by bincount below
-        out = np.bincount(self._flat, weights=M.ravel(), minlength=self.n)
-        out *= 2.0
-        out += S[:, -1].sum() - m.sum() * self._usum
-        return -self.scale * out
-
-    def linear(self):
-        return self.b
-
-    @staticmethod
-    def _cross(U, V, q):
-        """``sum_j q_j |U_pi - V_pj|`` for each direction ``p`` (P, n)."""
-        out = np.empty_like(U)
-        for p in range(U.shape[0]):
-            order = np.argsort(V[p], kind="stable")
-            v, w = V[p, order], q[order]
-            M = np.r_[0.0, np.cumsum(w)]
-            S = np.r_[0.0, np.cumsum(w * v)]
-            k = np.searchsorted(v, U[p], side="right")  # targets at or below
-            out[p] = U[p] * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
-        return out
-
-
 def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     """Minimise ``m'Km - 2 b'm + alpha S sum(m^2 / s)`` over the simplex.
 
@@ -227,8 +48,8 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     S = s.sum()
     b = op.linear()
     ridge = alpha * S / s
-    L = 2.0 * (1.05 * op.centred_top_eigenvalue(rng=rng) + ridge.max()) + 1e-12
-    m = s / S
+    top = op.top_eigenvalue(rng.normal(size=op.n), centred=True)
+    L = 2.0 * (1.05 * top + ridge.max()) + 1e-12
 
     def grad(v):
         return 2.0 * (op.matvec(v) - b + ridge * v)
@@ -236,37 +57,14 @@ def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
     def value(v, g):
         return float(v @ (0.5 * g - b))  # = v'Kv + ridge term - 2 b'v, up to /2
 
-    # the gradient is affine, so the gradient at the extrapolated point is the
-    # same combination of the gradients at the iterates: one product with K
-    # per iteration
-    g_m = grad(m)
     # the duality gap at the uniform start bounds its suboptimality: stop
     # when the gap has shrunk by the relative tolerance
-    tol = tol * max(float(g_m @ m - g_m.min()), np.finfo(float).tiny)
-    y, g_y, t_k = m.copy(), g_m.copy(), 1.0
-    gap, ok = np.inf, False
-    it = 0
-    for it in range(1, max_iter + 1):
-        m_new = _project_simplex(y - g_y / L)
-        g_new = grad(m_new)
-        gap = float(g_new @ m_new - g_new.min())
-        if gap < tol:
-            m, ok = m_new, True
-            break
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_k**2))
-        if t_k > 1.0 and value(m_new, g_new) > value(m, g_m):
-            y, g_y, t_k = m.copy(), g_m.copy(), 1.0  # adaptive restart
-            continue
-        if np.max(np.abs(m_new - m)) < 1e-16:  # stalled at machine precision
-            m, ok = m_new, gap < 10 * tol
-            break
-        beta = (t_k - 1.0) / t_new
-        y = m_new + beta * (m_new - m)
-        g_y = (1.0 + beta) * g_new - beta * g_m
-        m, g_m, t_k = m_new, g_new, t_new
-    return m, it, ok, gap
+    return accelerated_affine_projected_gradient(
+        grad, value, project_simplex, s / S, lip=L, tol=tol, max_iter=max_iter
+    )
 
 
+@fill_doc
 class IPMBalancing(_BaseCausalWeighter):
     """Balancing weights that minimise an integral probability metric.
 
@@ -383,16 +181,7 @@ class IPMBalancing(_BaseCausalWeighter):
     converged_ : bool
         Whether the exact solver met ``tol`` (always True for ``"sigmoid"``,
         which runs ``max_iter`` steps as in the paper).
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -490,7 +279,6 @@ class IPMBalancing(_BaseCausalWeighter):
         return bws
 
     def _fit(self, X, y, sample_weight, treatment=None):
-        self._validate_params()
         t, sw = treatment, sample_weight
         self._check_arms(t, sw)
         Z = self._design(X, sw)
@@ -506,7 +294,7 @@ class IPMBalancing(_BaseCausalWeighter):
         ):
             Zp = Z[sw > 0]
             if self.discriminator == "mmd":
-                self._gram = _gaussian_kernel(Zp, Zp, self._bandwidths())
+                self._gram = gaussian_kernel(Zp, Zp, self._bandwidths())
             else:
                 self._gram = -cdist(Zp, Zp)
         for arm, target in _arm_problems(self.estimand, t):
@@ -561,10 +349,10 @@ class IPMBalancing(_BaseCausalWeighter):
         if n_comp is not None:
             blocks = None
         if energy and n_comp is None:
-            return _EnergyOperator(Zg, Zt, st, blocks)
+            return EnergyOperator(Zg, Zt, st, blocks)
         if energy:
-            return _SlicedEnergyOperator(Zg, Zt, st, n_comp, rng)
-        return _KernelOperator(Zg, Zt, st, self._bandwidths(), n_comp, rng, blocks)
+            return SlicedEnergyOperator(Zg, Zt, st, n_comp, rng)
+        return ArmKernelOperator(Zg, Zt, st, self._bandwidths(), n_comp, rng, blocks)
 
     def _gram_blocks(self, Z, sw, arm, target):
         """Slices of one Gram matrix of all rows, when it is small enough."""
@@ -591,7 +379,7 @@ class IPMBalancing(_BaseCausalWeighter):
         if op.F is None:
             ktt = op.ktt
             if ktt is None:
-                ktt = float(q @ _gaussian_kernel(Zt, Zt, self._bandwidths()) @ q)
+                ktt = float(q @ gaussian_kernel(Zt, Zt, self._bandwidths()) @ q)
             val = float(m @ op.matvec(m)) - 2 * float(op.linear() @ m) + ktt
         else:
             val = float(np.sum((op.F.T @ m - op.mu) ** 2))

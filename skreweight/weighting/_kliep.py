@@ -11,8 +11,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.docstrings import fill_doc
+from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin, _no_overlap_message
-from ..utils._kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KLIEP"]
@@ -76,6 +77,7 @@ def _kliep_solve(A, b, max_iter, tol):
     return c / b, max_iter, False
 
 
+@fill_doc
 class KLIEP(WeighterMixin, BaseEstimator):
     """Kullback-Leibler importance estimation procedure (KLIEP).
 
@@ -124,16 +126,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         Mean held-out log-ratio per candidate (higher is better).
     n_iter_ : int
         EM steps of the final fit.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -197,7 +190,6 @@ class KLIEP(WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target):
-        self._validate_params()
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         self.centers_ = X_target[np.sort(rng.choice(m, min(self.n_centers, m), False))]

@@ -10,8 +10,9 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from .._core.docstrings import fill_doc
+from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin, _no_overlap_message
-from ..utils._kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["RuLSIF", "ULSIF"]
@@ -113,7 +114,6 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target):
-        self._validate_params()
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         b = min(self.n_centers, m)
@@ -193,18 +193,10 @@ _ATTRS_DOC = """weights_ : ndarray of shape (n_samples,)
         Leave-one-out scores (lower is better), None when nothing was selected.
     divergence_ : float
         Plug-in Pearson divergence estimate of the fitted model.
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names."""
+    %(weighter_diagnostics)s"""
 
 
+@fill_doc
 class ULSIF(_LSIFBase):
     __doc__ = f"""Unconstrained least-squares importance fitting (uLSIF).
 
@@ -259,6 +251,7 @@ class ULSIF(_LSIFBase):
         self.random_state = random_state
 
 
+@fill_doc
 class RuLSIF(_LSIFBase):
     __doc__ = f"""Relative unconstrained least-squares importance fitting (RuLSIF).
 

@@ -9,12 +9,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.neighbors import NearestNeighbors
 
+from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval
 
 __all__ = ["NearestNeighborsDensityRatio"]
 
 
+@fill_doc
 class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
     """Density-ratio weights from nearest-neighbour (Voronoi) cell counts.
 
@@ -46,16 +48,7 @@ class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
         Target rows in each source row's cell (shared by repeated rows; rows
         with zero ``sample_weight`` report the cell of their nearest
         weighted row).
-    effective_sample_size_ : float
-        Kish effective sample size of the weights.
-    ess_ratio_ : float
-        ``effective_sample_size_`` over the number of source rows.
-    max_weight_share_ : float
-        Largest share of the total weight held by one row.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(weighter_diagnostics)s
 
     See Also
     --------
@@ -91,7 +84,6 @@ class NearestNeighborsDensityRatio(WeighterMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight, X_target=None):
-        self._validate_params()
         pos = sample_weight > 0
         locs, inverse = np.unique(X[pos], axis=0, return_inverse=True)
         mass = np.bincount(

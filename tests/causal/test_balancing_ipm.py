@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from skreweight._core.kernels import gaussian_kernel as _gaussian_kernel
+from skreweight._core.optim import project_simplex as _project_simplex
 from skreweight.datasets import make_kang_schafer
 from skreweight.weighting import IPMBalancing
-from skreweight.weighting._ipm import _gaussian_kernel, _project_simplex
 
 
 @pytest.fixture(scope="module")

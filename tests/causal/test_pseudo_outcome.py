@@ -73,8 +73,10 @@ def test_thin_classes_match_the_general_one(data_a):
     pairs = [
         (RLearner(*models, **kw), PseudoOutcomeRegressor(*models, **kw)),
         (
-            DRLearner(*models, weights="none", **kw),
-            PseudoOutcomeRegressor(*models, pseudo_outcome="DR", weights="none", **kw),
+            DRLearner(*models, weighting="none", **kw),
+            PseudoOutcomeRegressor(
+                *models, pseudo_outcome="DR", weighting="none", **kw
+            ),
         ),
     ]
     for thin, general in pairs:
@@ -82,13 +84,13 @@ def test_thin_classes_match_the_general_one(data_a):
         b = general.fit(d.X, d.y, treatment=d.treatment).predict(d.X)
         assert_allclose(a, b)
     assert "pseudo_outcome" not in RLearner().get_params()
-    assert "weights" in DRLearner().get_params()
+    assert "weighting" in DRLearner().get_params()
     assert clone(RLearner(cv=3)).get_params()["cv"] == 3
 
 
 @pytest.mark.parametrize("pseudo_outcome", ["U", "DR", "Cov"])
-@pytest.mark.parametrize("weights", ["ivw", "none"])
-def test_constant_effect_recovered(pseudo_outcome, weights):
+@pytest.mark.parametrize("weighting", ["ivw", "none"])
+def test_constant_effect_recovered(pseudo_outcome, weighting):
     # Fisher's setup F: e(x) = x, tau = 1; logistic propensity is nearly right.
     # Mean prediction within 0.2 of 1: the standard error of the mean effect is
     # about 0.06 at n=2000 for the worst (unweighted U) combination.
@@ -98,7 +100,7 @@ def test_constant_effect_recovered(pseudo_outcome, weights):
         LogisticRegression(),
         LinearRegression(),
         pseudo_outcome=pseudo_outcome,
-        weights=weights,
+        weighting=weighting,
         random_state=0,
     ).fit(d.X, d.y, treatment=d.treatment)
     assert abs(est.predict(d.X).mean() - 1.0) < 0.2
@@ -115,7 +117,7 @@ def test_ivw_beats_unweighted_u_on_setup_a():
             Ridge(),
             LogisticRegression(),
             LinearRegression(),
-            weights=w,
+            weighting=w,
             random_state=0,
         )
         with warnings.catch_warnings():
@@ -291,3 +293,25 @@ def test_inputs_not_mutated_and_pandas_input(data_a):
     b = _linear_r(random_state=0).fit(Xdf, pd.Series(y), treatment=pd.Series(t))
     assert_allclose(a.predict(X), b.predict(Xdf))
     assert list(b.feature_names_in_) == list(Xdf.columns)
+
+
+def test_model_final_default_follows_the_sklearn_rule():
+    # None is resolved in fit; a search over the default's parameters names
+    # the estimator explicitly, and then works
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import GridSearchCV
+
+    from skreweight.causal import RLearner
+    from skreweight.datasets import make_heterogeneous_effects
+
+    d = make_heterogeneous_effects("A", n_samples=120, random_state=0)
+    est = RLearner(cv=2, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    assert est.model_final is None
+    assert isinstance(est.model_final_, LinearRegression)
+    search = GridSearchCV(
+        RLearner(model_final=LinearRegression(), cv=2, random_state=0),
+        {"model_final__fit_intercept": [True, False]},
+        cv=2,
+    )
+    search.fit(d.X, d.y, treatment=d.treatment)
+    assert search.best_params_["model_final__fit_intercept"] in (True, False)

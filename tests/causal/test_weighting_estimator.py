@@ -245,7 +245,7 @@ def test_cross_fitted_dr_matches_hand_computation():
         resid = (y - mu[arm])[rows]
         expected += sign * np.average(resid, weights=(w * s)[rows])
     assert_allclose(est.effect_, expected, rtol=1e-12)
-    assert len(est.outcome_models_) == 3
+    assert len(est.models_y_) == 3
     assert est.stderr_method_ == "sandwich_fixed"  # no stacked form across folds
 
 
@@ -257,9 +257,9 @@ def test_cross_fitting_keeps_the_residual_correction_of_flexible_models():
 
     X, y, t = _linear_sim(400, 2)
     tree = DecisionTreeRegressor(random_state=0)
-    kw = dict(estimand="ATT", method="dr", outcome_model=tree)
+    kw = dict(estimand="ATT", method="dr", model_y=tree)
     inside = WeightingEstimator(EntropyBalancing(), **kw).fit(X, y, treatment=t)
-    m1, m0 = inside.outcome_models_
+    m1, m0 = inside.models_y_
     tr = t == 1
     direct = np.mean(m1.predict(X[tr]) - m0.predict(X[tr]))
     assert_allclose(inside.effect_, direct, atol=1e-10)

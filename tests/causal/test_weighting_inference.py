@@ -195,7 +195,7 @@ def test_stacked_sandwich_sample_weight_equals_repeated_rows():
 
 
 @pytest.mark.parametrize(
-    "weighter, outcome_model",
+    "weighter, model_y",
     [
         (IPMBalancing(max_iter=50), None),
         (PropensityWeighting(RandomForestClassifier(5, random_state=0)), None),
@@ -210,19 +210,19 @@ def test_stacked_sandwich_sample_weight_equals_repeated_rows():
     ],
     ids=["ipm", "forest", "l1", "trim", "ridge-outcome"],
 )
-def test_fallback_to_fixed_weights(weighter, outcome_model):
+def test_fallback_to_fixed_weights(weighter, model_y):
     X, y, t = _sim(200, 6)
-    method = "hajek" if outcome_model is None else "dr"
+    method = "hajek" if model_y is None else "dr"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = WeightingEstimator(
-            weighter, estimand="ATT", method=method, outcome_model=outcome_model
+            weighter, estimand="ATT", method=method, model_y=model_y
         ).fit(X, y, treatment=t)
         fixed = WeightingEstimator(
             weighter,
             estimand="ATT",
             method=method,
-            outcome_model=outcome_model,
+            model_y=model_y,
             se="sandwich_fixed",
         ).fit(X, y, treatment=t)
     assert est.stderr_method_ == "sandwich_fixed"

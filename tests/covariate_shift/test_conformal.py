@@ -98,4 +98,4 @@ def test_any_weighter_can_be_plugged_in():
     Xt, _ = _draw(rng, 100, 0.5)
     est = WeightedConformalRegressor(weighter=KernelMeanMatching(), random_state=0)
     est.fit(X, y, X_target=Xt)
-    assert np.all(np.isfinite(est.calibration_weights_))
+    assert np.all(np.isfinite(est.weights_))

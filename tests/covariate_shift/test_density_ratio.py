@@ -6,9 +6,9 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.linalg import solve
 
+from skreweight._core.kernels import rbf
 from skreweight.datasets import make_covariate_shift
 from skreweight.exceptions import ConvergenceWarning, WeightDegeneracyWarning
-from skreweight.utils._kernels import rbf
 from skreweight.weighting import (
     KLIEP,
     ULSIF,

@@ -10,6 +10,8 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
+from skreweight._core.kernels import rbf
+from skreweight._core.matching import _project_alpha
 from skreweight.covariate_shift import DoubleWeightingClassifier
 from skreweight.covariate_shift._dwgcs import (
     D_GRID,
@@ -20,9 +22,7 @@ from skreweight.covariate_shift._dwgcs import (
     _tau,
 )
 from skreweight.datasets import biased_split, load_dataset, make_covariate_shift
-from skreweight.utils._kernels import rbf
 from skreweight.weighting import DoubleWeighting, KernelMeanMatching
-from skreweight.weighting._kmm import _project_alpha
 
 
 @pytest.fixture(scope="module")

@@ -56,3 +56,10 @@ def test_biased_split_keeps_pandas_containers():
     # the original row labels come along, and the input is untouched
     np.testing.assert_array_equal(parts[0].index, parts[1].index)
     assert X.equals(X_before)
+
+
+def test_lalonde_experimental_att_is_exported():
+    from skreweight.datasets import LALONDE_EXPERIMENTAL_ATT, load_lalonde
+
+    assert load_lalonde().experimental_att == LALONDE_EXPERIMENTAL_ATT
+    assert 1700 < LALONDE_EXPERIMENTAL_ATT < 1900

@@ -21,6 +21,11 @@ def test_load_imbalanced(name, shape, share):
         assert y.mean() == pytest.approx(share)
     bunch = load_imbalanced(name, as_frame=True)
     assert list(bunch.data.columns) == bunch.feature_names
+    # as in load_lalonde: the frame holds the data and the target
+    assert list(bunch.frame.columns) == bunch.feature_names + ["target"]
+    assert bunch.frame.shape == (shape[0], shape[1] + 1)
+    assert (bunch.frame["target"].to_numpy() == y).all()
+    assert load_imbalanced(name).frame is None
     assert name in IMBALANCED_DATASETS
 
 

@@ -6,11 +6,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skreweight._core.label_shift import bbse_priors, em_priors
 from skreweight.compose import ReweightedClassifier
 from skreweight.datasets import load_dataset
 from skreweight.imbalance import LabelShiftAdapter
 from skreweight.weighting import LabelShiftWeighting
-from skreweight.weighting._label_shift import bbse_priors, em_priors
 
 MEANS = np.array([[0.0, 0.0], [1.5, 0.0], [0.0, 1.5]])
 

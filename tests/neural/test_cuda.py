@@ -113,7 +113,7 @@ def test_density_ratio_and_ipm_run_on_cuda_and_do_their_job():
             max_iter=150,
             critic_steps=2,
             learning_rate=0.1,
-            weight_clip=None,
+            critic_clip=None,
             random_state=0,
             device=device,
         ).fit(X, treatment=t)

@@ -22,7 +22,7 @@ FAST = dict(
     max_iter=150,
     critic_steps=2,
     learning_rate=0.1,
-    weight_clip=None,
+    critic_clip=None,
     random_state=0,
 )
 
@@ -68,7 +68,7 @@ def test_default_critic_is_clipped_as_in_the_paper():
         estimand="ATT", max_iter=100, critic_steps=2, random_state=0
     )
     w = ipm.fit(X, treatment=t).weights_
-    assert ipm.weight_clip == 0.1
+    assert ipm.critic_clip == 0.1
     ones = np.ones_like(w)
     assert _gap(X, w, t == 0, t == 1) < _gap(X, ones, t == 0, t == 1)
 

@@ -213,7 +213,7 @@ def test_inner_estimator_of_reweighted_classifier():
     Xt = rng.normal(0.7, 1.0, size=(80, 2))
     inner = WeightedNeuralNetClassifier(max_epochs=20, random_state=0)
     rc = ReweightedClassifier(ClassifierDensityRatio(), inner).fit(X, y, X_target=Xt)
-    assert_allclose(rc.estimator_.sample_weight_fit_, rc.weights_)
+    assert_allclose(rc.estimator_.weights_, rc.weights_)
     assert rc.score(X, y) > 0.8
 
 
@@ -237,7 +237,7 @@ def test_reweighted_classifier_with_routing(routing):
     inner = WeightedNeuralNetClassifier(max_epochs=5, random_state=0)
     rc = ReweightedClassifier(ClassifierDensityRatio(), inner)
     rc.fit(X, y, X_target=(Xt,))
-    assert_allclose(rc.estimator_.sample_weight_fit_, rc.weights_)
+    assert_allclose(rc.estimator_.weights_, rc.weights_)
 
 
 def test_explicit_classes_fix_the_output_units():

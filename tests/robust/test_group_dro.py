@@ -48,7 +48,7 @@ def _objective(X, y, g, C, alpha, w, b, sw=None):
 @pytest.mark.parametrize("C", [0.0, 0.5])
 def test_exact_form_matches_cvxpy(data, C):
     X, y, g = data.X, data.y, data.group
-    clf = GroupDROClassifier(C=C, alpha=1e-2).fit(X, y, sample_group=g)
+    clf = GroupDROClassifier(adjustment=C, alpha=1e-2).fit(X, y, sample_group=g)
     status, w, b, dual = _cvxpy_group_dro(X, y, g, C, 1e-2)
     objective = clf.group_losses_.max() + 0.5e-2 * np.sum(clf.coef_**2)
     assert_allclose(
@@ -76,7 +76,7 @@ def test_exact_form_matches_cvxpy(data, C):
 def test_exact_form_with_sample_weight_matches_cvxpy(data):
     X, y, g = data.X[:300], data.y[:300], data.group[:300]
     sw = np.random.RandomState(0).randint(1, 4, size=300).astype(float)
-    clf = GroupDROClassifier(C=0.5, alpha=1e-2).fit(
+    clf = GroupDROClassifier(adjustment=0.5, alpha=1e-2).fit(
         X, y, sample_group=g, sample_weight=sw
     )
     _, w, b, _ = _cvxpy_group_dro(X, y, g, 0.5, 1e-2, sw=sw)
@@ -88,7 +88,7 @@ def test_exact_form_with_sample_weight_matches_cvxpy(data):
     assert_allclose(clf.coef_.ravel(), w, rtol=1e-4, atol=1e-5)
     # integer weights are repeated rows
     rep = np.repeat(np.arange(300), sw.astype(int))
-    clf_rep = GroupDROClassifier(C=0.5, alpha=1e-2).fit(
+    clf_rep = GroupDROClassifier(adjustment=0.5, alpha=1e-2).fit(
         X[rep], y[rep], sample_group=g[rep]
     )
     assert_allclose(clf_rep.coef_, clf.coef_, rtol=1e-5, atol=1e-6)
@@ -133,7 +133,7 @@ def test_group_dro_raises_worst_group_accuracy(data):
     test = make_spurious_groups(n_samples=4000, random_state=1)
     erm = LogisticRegression().fit(data.X, data.y)
     dro = GroupDROClassifier(alpha=1e-2).fit(data.X, data.y, sample_group=data.group)
-    hedge = GroupDROClassifier(LogisticRegression(), eta=2.0, max_iter=30).fit(
+    hedge = GroupDROClassifier(LogisticRegression(), step_size=2.0, max_iter=30).fit(
         data.X, data.y, sample_group=data.group
     )
     wga_erm = _wga(erm, test.X, test.y, test.group)
@@ -146,7 +146,7 @@ def test_group_dro_raises_worst_group_accuracy(data):
 
 def test_hedge_group_weights_history(data):
     X, y, g = data.X, data.y, data.group
-    clf = GroupDROClassifier(LogisticRegression(), eta=1.0, max_iter=5).fit(
+    clf = GroupDROClassifier(LogisticRegression(), step_size=1.0, max_iter=5).fit(
         X, y, sample_group=g
     )
     hist = clf.group_weights_history_
@@ -170,7 +170,7 @@ def test_hedge_approaches_exact_form(data):
     alpha = 1e-2
     exact = GroupDROClassifier(alpha=alpha).fit(X, y, sample_group=g)
     hedge = GroupDROClassifier(
-        LogisticRegression(C=1 / (alpha * X.shape[0])), eta=2.0, max_iter=50
+        LogisticRegression(C=1 / (alpha * X.shape[0])), step_size=2.0, max_iter=50
     ).fit(X, y, sample_group=g)
     # measured: 0.4378 vs 0.4362 (eta=2, 50 rounds); Hedge's averaged weights
     # converge at rate O(1/sqrt(T)), so allow 1%
@@ -204,7 +204,10 @@ def test_group_missing_from_cv_fold_names_it(data):
     g.iloc[:5] = "rare"  # all "rare" rows land in the first fold
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
-            GroupDROClassifier(), {"C": [0.0]}, cv=KFold(3), error_score="raise"
+            GroupDROClassifier(),
+            {"adjustment": [0.0]},
+            cv=KFold(3),
+            error_score="raise",
         )
         with pytest.raises(ValueError, match=r"\['rare'\] have no rows"):
             search.fit(X, y, sample_group=g)
@@ -223,7 +226,7 @@ def test_grid_search_on_worst_group_accuracy(data):
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
             GroupDROClassifier(alpha=1e-2),
-            {"C": [0.0, 2.0]},
+            {"adjustment": [0.0, 2.0]},
             cv=GroupStratifiedKFold(3),
             scoring={"wga": WorstGroupScorer(), "acc": "accuracy"},
             refit="wga",
@@ -244,7 +247,7 @@ def test_verbose_prints_rounds(data, capsys):
 def test_robustness_mixture_matches_cvxpy(data):
     X, y, g = data.X, data.y, data.group
     C, alpha, rho = 0.5, 1e-2, 0.4
-    clf = GroupDROClassifier(C=C, alpha=alpha, robustness=rho)
+    clf = GroupDROClassifier(adjustment=C, alpha=alpha, robustness=rho)
     clf.fit(X, y, sample_group=g)
     w, b, t = cp.Variable(X.shape[1]), cp.Variable(), cp.Variable()
     s = 2.0 * y - 1.0

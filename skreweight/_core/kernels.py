@@ -1,8 +1,23 @@
-"""Gaussian kernels for the density-ratio weighters: bandwidths and low-rank maps.
+"""Kernel operators and the bandwidth vocabulary.
 
-Private helpers shared by KernelMeanMatching, DoubleWeighting, KLIEP and the
-least-squares ratio fitters. The Gaussian kernel is parametrised by its
-bandwidth ``sigma``: ``k(x, z) = exp(-||x - z||^2 / (2 sigma^2))``.
+One home for every kernel of the package: the Gaussian kernel of the
+density-ratio and matching weighters (KernelMeanMatching, DoubleWeighting,
+KLIEP, the least-squares ratio fitters, DWGCS) and of MMD balancing
+(IPMBalancing), and the distance kernel of energy balancing.
+
+Vocabulary. The Gaussian kernel is parametrised by its bandwidth ``sigma``:
+``k(x, z) = exp(-||x - z||^2 / (2 sigma^2))``. A bandwidth is a positive
+float, a tuple of them (the average of the kernels), ``"median"`` (the median
+heuristic, :func:`median_bandwidth`) or ``"knn"`` (:func:`knn_bandwidth`);
+``"auto"`` is a cross-validated choice made by the estimator itself (KLIEP,
+LSIF) and is not resolved here. ``n_components`` is the rank of a low-rank
+approximation: Nystroem landmarks, random Fourier features or random
+directions (sliced energy), as :attr:`KernelOperator.approximation` says.
+
+Operator protocol. Every operator has ``matvec(v)`` (the product with the
+Gram matrix), ``factor`` (a low-rank factor ``F`` with ``K ~= F F^T``, or
+None when exact) and ``top_eigenvalue(...)`` (power iteration, optionally on
+``sum(v) = 0``).
 
 Scale. Above :data:`EXACT_MAX_ROWS` pooled rows the kernel matching problems
 switch from the dense Gram matrix to a Nystroem factor ``K ~= Phi Phi^T`` with
@@ -14,8 +29,12 @@ switch from the dense Gram matrix to a Nystroem factor ``K ~= Phi Phi^T`` with
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
+from scipy.spatial.distance import cdist
+from scipy.special import gammaln
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
+
+from .optim import power_iteration
 
 #: Largest number of pooled (source + target) rows for which the dense Gram
 #: matrix is used by default (2,000 rows, e.g. 1,000 source and 1,000 target
@@ -97,6 +116,31 @@ def resolve_bandwidth(bandwidth, X, random_state=None):
     return float(bandwidth)
 
 
+def _centre(v):
+    return v - v.mean()
+
+
+class Operator:
+    """The operator protocol: ``matvec``, ``factor`` and ``top_eigenvalue``."""
+
+    factor = None
+
+    def matvec(self, v):  # pragma: no cover - every operator defines it
+        raise NotImplementedError
+
+    def top_eigenvalue(self, v, *, n_iter=50, rtol=1e-3, centred=False):
+        """Largest eigenvalue by power iteration from ``v``.
+
+        With ``centred=True``, of the Gram matrix restricted to ``sum(v) = 0``
+        (the Rayleigh quotient; all ``n_iter`` products are taken).
+        """
+        if centred:
+            return power_iteration(
+                self.matvec, v, n_iter=n_iter, rtol=None, subspace=_centre
+            )
+        return power_iteration(self.matvec, v, n_iter=n_iter, rtol=rtol)
+
+
 class Nystroem:
     """Nystroem factor ``K ~= C W^-1 C^T = F F^T`` with ``F = C L^-T``.
 
@@ -131,7 +175,7 @@ class Nystroem:
         return self.C[rows] @ (self.Linv.T @ z)
 
 
-class KernelOperator:
+class KernelOperator(Operator):
     """The Gram matrix of pooled rows, dense or as a Nystroem factor.
 
     Only what first-order solvers need: ``matvec`` and ``diag``.
@@ -154,7 +198,7 @@ class KernelOperator:
             self.F = None
         else:
             self.K = None
-            self.F = Nystroem(X, sigma, n_components, random_state)
+            self.F = self.factor = Nystroem(X, sigma, n_components, random_state)
 
     def matvec(self, v):
         if self.K is not None:
@@ -203,7 +247,7 @@ def kernel_smooth(X, X_fit, values, mass, sigma, *, chunk=4096):
     return out
 
 
-class SourceBlockOperator:
+class SourceBlockOperator(Operator):
     """Kernel operator for kernel mean matching with fixed target weights.
 
     KMM only needs the source block ``K_ss``, the vector ``K_st q`` and the
@@ -237,7 +281,7 @@ class SourceBlockOperator:
             self.kss_p = self.K @ p
         else:
             F = Nystroem(np.vstack([X, X_target]), sigma, n_components, random_state)
-            self.K, self.F = None, F
+            self.K, self.F, self.factor = None, F, F
             src, tgt = slice(0, n), slice(n, None)
             Ft_q = F.ft(q, tgt)
             self.kst_q = F.f(Ft_q, src)
@@ -254,8 +298,171 @@ class SourceBlockOperator:
         src = slice(0, self.n)
         return self.F.f(self.F.ft(a, src), src)
 
+    matvec = kss
+
     def coverage(self):
         """Share of target rows whose source kernel density is below 1 % of
         the median source density at the source rows."""
         ref = np.median(self.kss_p)
         return float(np.mean(self.kts_p < 0.01 * ref))
+
+
+# ------------------------------------------------ balancing (MMD and energy)
+def gaussian_kernel(A, B, bandwidths):
+    """Average of the Gaussian kernel blocks of several bandwidths."""
+    sq = np.sum(A**2, axis=1)[:, None] + np.sum(B**2, axis=1)[None, :] - 2.0 * A @ B.T
+    np.maximum(sq, 0.0, out=sq)
+    K = np.zeros_like(sq)
+    for g in bandwidths:
+        K += np.exp(-sq / (2.0 * g**2))
+    return K / len(bandwidths)
+
+
+class ArmKernelOperator(Operator):
+    """Gaussian Gram matrix of an arm against a target, exact or by random
+    Fourier features (``factor``), with ``linear() = K_at q``."""
+
+    def __init__(self, Xg, Xt, st, bandwidths, n_components, rng, blocks=None):
+        self.ktt, self.n = None, Xg.shape[0]
+        if blocks is not None:  # slices of one precomputed Gram matrix
+            self.K, Kgt, Ktt = blocks
+            q = st / st.sum()
+            self.b, self.ktt, self.F = Kgt @ q, float(q @ Ktt @ q), None
+        elif n_components is None:
+            self.K = gaussian_kernel(Xg, Xg, bandwidths)
+            self.b = gaussian_kernel(Xg, Xt, bandwidths) @ (st / st.sum())
+            self.F = None
+        else:
+            per = max(1, n_components // len(bandwidths))
+            blocks_g, blocks_t = [], []
+            for g in bandwidths:
+                W = rng.normal(scale=1.0 / g, size=(Xg.shape[1], per))
+                c = rng.uniform(0, 2 * np.pi, size=per)
+                scale = np.sqrt(2.0 / (per * len(bandwidths)))
+                blocks_g.append(scale * np.cos(Xg @ W + c))
+                blocks_t.append(scale * np.cos(Xt @ W + c))
+            self.F = self.factor = np.hstack(blocks_g)
+            self.mu = np.hstack(blocks_t).T @ (st / st.sum())
+            self.K = None
+
+    def matvec(self, m):
+        if self.F is None:
+            return self.K @ m
+        return self.F @ (self.F.T @ m)
+
+    def linear(self):
+        return self.b if self.F is None else self.F @ self.mu
+
+
+def distance_matvec(A, B, q, chunk=2**22):
+    """``D(A, B) @ q`` for Euclidean distances, in row blocks of ``chunk``."""
+    out = np.empty(A.shape[0])
+    step = max(1, chunk // max(B.shape[0], 1))
+    for i in range(0, A.shape[0], step):
+        out[i : i + step] = cdist(A[i : i + step], B) @ q
+    return out
+
+
+class EnergyOperator(Operator):
+    """Energy distance of an arm as a quadratic form: ``K = -D``, exact.
+
+    The distance is conditionally negative definite, so ``K(x, y) = -|x - y|``
+    is conditionally positive definite: ``m' K m >= 0`` whenever
+    ``sum(m) = 0``. The QP is then convex over the simplex, and its value
+    ``m' K m - 2 b' m + q' K_tt q`` is the energy distance between the
+    weighted arm and the target.
+    """
+
+    def __init__(self, Xg, Xt, st, blocks=None):
+        q = st / st.sum()
+        self.n, self.F = Xg.shape[0], None
+        if blocks is not None:  # slices of one precomputed -D
+            self.K, Kgt, Ktt = blocks
+            self.b, self.ktt = Kgt @ q, float(q @ Ktt @ q)
+        else:
+            self.K = -cdist(Xg, Xg)
+            self.b = -distance_matvec(Xg, Xt, q)
+            self.ktt = -float(q @ distance_matvec(Xt, Xt, q))
+
+    def matvec(self, m):
+        return self.K @ m
+
+    def linear(self):
+        return self.b
+
+
+def sphere_constant(d):
+    """``c_d`` with ``|v| = c_d E|theta . v|`` for ``theta`` uniform on S^{d-1}."""
+    if d <= 1:
+        return 1.0
+    return float(np.exp(0.5 * np.log(np.pi) + gammaln((d + 1) / 2) - gammaln(d / 2)))
+
+
+def sphere_directions(d, n_directions, rng):
+    """Unit directions, uniform on the sphere, in orthogonal blocks of ``d``.
+
+    Each column is uniform on S^{d-1} (a column of a Haar orthogonal matrix),
+    so averages over them are unbiased; orthogonality within a block lowers
+    the variance of the average.
+    """
+    blocks = []
+    for _ in range(-(-n_directions // max(d, 1))):
+        Q, R = np.linalg.qr(rng.normal(size=(d, d)))
+        blocks.append(Q * np.where(np.diag(R) < 0, -1.0, 1.0))
+    return np.hstack(blocks)[:, :n_directions]
+
+
+class SlicedEnergyOperator(Operator):
+    """Sliced energy distance: ``K = -(c_d / P) sum_p |u_pi - u_pj|``.
+
+    ``|x - y| = c_d E_theta |theta . (x - y)|``; averaging over ``P`` fixed
+    random directions gives a kernel that is conditionally positive definite
+    too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
+    with the points sorted and ``M``, ``S`` the running sums of ``m`` and
+    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
+    n x n matrix, after one sort per direction.
+    """
+
+    def __init__(self, Xg, Xt, st, n_directions, rng):
+        if Xg.shape[1] == 0:  # no covariate left: every distance is 0
+            Xg, Xt = np.zeros((Xg.shape[0], 1)), np.zeros((Xt.shape[0], 1))
+        d = Xg.shape[1]
+        theta = sphere_directions(d, n_directions, rng)
+        self.n, self.F = Xg.shape[0], None
+        self.scale = sphere_constant(d) / theta.shape[1]
+        U = (Xg @ theta).T  # (P, n): the projections, one row per direction
+        self.order = np.argsort(U, axis=1, kind="stable")
+        self.sorted = np.take_along_axis(U, self.order, axis=1)
+        self._flat = self.order.ravel()
+        self._usum = U.sum(axis=0)
+        q = st / st.sum()
+        Ut = (Xt @ theta).T
+        self.b = -self.scale * self._cross(U, Ut, q).sum(axis=0)
+        self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
+
+    def matvec(self, m):
+        ms = m[self.order]
+        M = np.cumsum(ms, axis=1)
+        S = np.cumsum(ms * self.sorted, axis=1)
+        M *= self.sorted
+        M -= S  # u_i M_i - S_i, summed over directions by bincount below
+        out = np.bincount(self._flat, weights=M.ravel(), minlength=self.n)
+        out *= 2.0
+        out += S[:, -1].sum() - m.sum() * self._usum
+        return -self.scale * out
+
+    def linear(self):
+        return self.b
+
+    @staticmethod
+    def _cross(U, V, q):
+        """``sum_j q_j |U_pi - V_pj|`` for each direction ``p`` (P, n)."""
+        out = np.empty_like(U)
+        for p in range(U.shape[0]):
+            order = np.argsort(V[p], kind="stable")
+            v, w = V[p, order], q[order]
+            M = np.r_[0.0, np.cumsum(w)]
+            S = np.r_[0.0, np.cumsum(w * v)]
+            k = np.searchsorted(v, U[p], side="right")  # targets at or below
+            out[p] = U[p] * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
+        return out
