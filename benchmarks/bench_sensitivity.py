@@ -135,7 +135,7 @@ def run_validity(fh, reps=200, n=1000):
             X, y, t = hidden_confounding(n, gamma0, rng)
             est = ATEBounds(
                 gamma=gamma0,
-                propensity_model=LogisticRegression(),
+                model_t=LogisticRegression(),
                 cv=2,
                 random_state=r,
             ).fit(X, y, treatment=t)
@@ -217,7 +217,7 @@ def run_sharpness(fh, seeds=50, n=5000):
             y = t + rng.normal(size=n)
             est = ATEBounds(
                 gamma=gamma,
-                propensity_model=LogisticRegression(),
+                model_t=LogisticRegression(),
                 cv=2,
                 random_state=seed,
             ).fit(X, y, treatment=t)
@@ -368,7 +368,7 @@ def run_speed(fh, repeats=3):
                     PropensityWeighting(),
                     estimand=estimand,
                     method="dr",
-                    outcome_model=model,
+                    model_y=model,
                     cv=5,
                     se="sandwich_fixed",
                     random_state=0,
@@ -377,7 +377,7 @@ def run_speed(fh, repeats=3):
                     PropensityWeighting(),
                     gamma=2.0,
                     estimand=estimand,
-                    outcome_model=model,
+                    model_y=model,
                     cv=5,
                     max_iter=1,
                     random_state=0,
@@ -386,7 +386,7 @@ def run_speed(fh, repeats=3):
                     PropensityWeighting(),
                     gamma=2.0,
                     estimand=estimand,
-                    outcome_model=model,
+                    model_y=model,
                     cv=5,
                     random_state=0,
                 ),
@@ -400,7 +400,7 @@ def run_speed(fh, repeats=3):
                     PropensityWeighting(),
                     gamma=2.0,
                     estimand=estimand,
-                    outcome_model=model,
+                    model_y=model,
                     normalizer_model=LinearRegression(),
                     cv=5,
                     max_iter=1,
@@ -426,7 +426,7 @@ def run_speed(fh, repeats=3):
                 {
                     "part": "speed",
                     "data": dname,
-                    "outcome_model": mname,
+                    "model_y": mname,
                     "aipw_s": times["aipw"],
                     "bounds_s": times.get("bounds"),
                     "bounds_one_step_s": times["bounds_one_step"],
@@ -500,7 +500,7 @@ def summarize(path):
 
         for r in by["speed"]:
             print(
-                f"| {r['data']} | {r['outcome_model']} | {r['aipw_s']:.3f} | "
+                f"| {r['data']} | {r['model_y']} | {r['aipw_s']:.3f} | "
                 f"{fmt(r['bounds_s'], '.3f')} | {fmt(r['ratio'], '.2f')} | "
                 f"{r['ratio_one_step']:.2f} | "
                 f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} |"

@@ -240,22 +240,22 @@ def _clip_propensity(owner, e, t, clip):
         raise ValueError(
             f"{owner}: {n_zero_one} propensity score(s) are exactly 0 or 1 and "
             "clip=0, so their weights are infinite. Set clip > 0 (e.g. 0.01) or "
-            "regularise propensity_model."
+            "regularise model_t."
         )
     return np.clip(e, clip, 1 - clip)
 
 
 _COMMON_CONSTRAINTS = {
     "gamma": [Interval(Real, 1, None, closed="left")],
-    "outcome_model": [HasMethods(["fit", "predict"]), None],
-    "propensity_model": [HasMethods(["fit", "predict_proba"]), None],
+    "model_y": [HasMethods(["fit", "predict"]), None],
+    "model_t": [HasMethods(["fit", "predict_proba"]), None],
     "clip": [Interval(Real, 0, 0.5, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, 1, closed="left")],
 }
 
 
-def _check_outcome_model(owner, model, name="outcome_model"):
+def _check_outcome_model(owner, model, name="model_y"):
     if not has_fit_parameter(model, "sample_weight"):
         raise TypeError(
             f"{owner}: {name}={type(model).__name__} does not accept "
@@ -280,7 +280,7 @@ class ATEBounds(BaseEstimator):
     the weights of the treated (controls) stand in for the inverse propensity,
     as in the DR form of :class:`WeightingEstimator`: they come from a
     skreweight weighter (propensity, entropy balancing, CBPS, IPM) or from a
-    cross-fitted ``propensity_model``. At ``gamma=1`` the two bounds are the
+    cross-fitted ``model_t``. At ``gamma=1`` the two bounds are the
     AIPW estimate of :class:`WeightingEstimator` with ``method="dr"`` (same
     weights, outcome model and folds), and so are its standard error and
     confidence interval.
@@ -293,16 +293,16 @@ class ATEBounds(BaseEstimator):
         A skreweight causal weighter taking ``fit(X, treatment=...)``, fitted
         on all rows; its ``estimand`` is set to ``estimand``. When None, the
         weights are ``1 / e`` (ATE) or ``e / (1 - e)`` for the controls (ATT)
-        from cross-fitted propensities of ``propensity_model``.
+        from cross-fitted propensities of ``model_t``.
     gamma : float >= 1, default=2.0
         Largest odds ratio of treatment between two units with the same
         covariates that a hidden confounder can cause. 1 means no hidden
         confounding.
-    propensity_model : classifier, default=None
+    model_t : classifier, default=None
         Probabilistic classifier of the treatment, used when ``weighter`` is
         None; a nearly unpenalised logistic regression on standardised
         covariates when both are None.
-    outcome_model : regressor, default=None
+    model_y : regressor, default=None
         Regressor taking ``sample_weight``, cloned for the outcome, expectile
         and normaliser models of each arm and fold; ``LinearRegression()``
         when None.
@@ -358,7 +358,7 @@ class ATEBounds(BaseEstimator):
     weights_ : ndarray of shape (n_samples,)
         The weights of the rows, averaging 1 in each arm.
     weighter_ : weighter or None
-        The fitted weighter (None with a ``propensity_model``).
+        The fitted weighter (None with a ``model_t``).
     propensity_ : ndarray of shape (n_samples,) or None
         Cross-fitted propensities (clipped), when no weighter is used.
     n_iter_ : int
@@ -424,8 +424,8 @@ class ATEBounds(BaseEstimator):
         weighter=None,
         *,
         gamma=2.0,
-        propensity_model=None,
-        outcome_model=None,
+        model_t=None,
+        model_y=None,
         normalizer_model=None,
         estimand="ATE",
         cv=5,
@@ -438,8 +438,8 @@ class ATEBounds(BaseEstimator):
     ):
         self.weighter = weighter
         self.gamma = gamma
-        self.propensity_model = propensity_model
-        self.outcome_model = outcome_model
+        self.model_t = model_t
+        self.model_y = model_y
         self.normalizer_model = normalizer_model
         self.estimand = estimand
         self.cv = cv
@@ -472,9 +472,9 @@ class ATEBounds(BaseEstimator):
         owner = type(self).__name__
         check_gamma(self.gamma, owner)
         self._validate_params()
-        if self.weighter is not None and self.propensity_model is not None:
+        if self.weighter is not None and self.model_t is not None:
             raise ValueError(
-                f"{owner}: pass either weighter or propensity_model, not both: "
+                f"{owner}: pass either weighter or model_t, not both: "
                 "the weights come from one of them."
             )
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
@@ -493,7 +493,7 @@ class ATEBounds(BaseEstimator):
                     f"{owner}: fewer than 2 {name} rows with positive "
                     "sample_weight; both arms need rows to bound the effect."
                 )
-        model = LinearRegression() if self.outcome_model is None else self.outcome_model
+        model = LinearRegression() if self.model_y is None else self.model_y
         _check_outcome_model(owner, model)
         self.estimand_ = self.estimand
         folds = self._folds(X, t)
@@ -564,11 +564,11 @@ class ATEBounds(BaseEstimator):
             weighter.set_params(estimand=self.estimand)
             self.weighter_ = weighter.fit(X, sample_weight=s, treatment=t)
             return np.asarray(self.weighter_.weights_, dtype=np.float64)
-        default = self.propensity_model is None
-        model = _default_propensity() if default else self.propensity_model
+        default = self.model_t is None
+        model = _default_propensity() if default else self.model_t
         if not is_classifier(model):
             raise TypeError(
-                f"propensity_model must be a classifier with predict_proba; got "
+                f"model_t must be a classifier with predict_proba; got "
                 f"{type(model).__name__}."
             )
         Z = X
@@ -578,7 +578,7 @@ class ATEBounds(BaseEstimator):
         weighted = sample_weight_given = not np.all(s == 1.0)
         if sample_weight_given and not has_fit_parameter(model, "sample_weight"):
             raise TypeError(
-                f"propensity_model={type(model).__name__} does not accept "
+                f"model_t={type(model).__name__} does not accept "
                 "sample_weight in fit; pick one that does, or drop sample_weight."
             )
         e = np.empty(X.shape[0])
@@ -642,7 +642,7 @@ class ATEBounds(BaseEstimator):
                 "(boosting, forests) never reach an exact fixed point: for the ATE "
                 "bounds, max_iter=1 (the one-step fit, whose first-order error the "
                 "orthogonal score absorbs) is far cheaper; otherwise increase "
-                "max_iter or use a smoother outcome_model.",
+                "max_iter or use a smoother model_y.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -838,7 +838,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
     and ``theta_a+-`` its conditional expectiles at levels ``gamma / (1 +
     gamma)`` and ``1 / (1 + gamma)``. Each ``theta`` minimises the paper's
     asymmetric squared loss (:func:`~skreweight.model_selection.
-    sensitivity_loss`) over the model class of ``outcome_model`` -- any
+    sensitivity_loss`) over the model class of ``model_y`` -- any
     regressor that takes ``sample_weight`` -- by reweighted least squares.
     ``score`` is minus that loss on held-out rows, so the regressor can be
     tuned in :class:`~sklearn.model_selection.GridSearchCV` (with
@@ -849,10 +849,10 @@ class CATEBounds(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    outcome_model : regressor, default=None
+    model_y : regressor, default=None
         Regressor taking ``sample_weight``, cloned for ``mu_a`` and
         ``theta_a+-`` in each arm; ``LinearRegression()`` when None.
-    propensity_model : classifier, default=None
+    model_t : classifier, default=None
         Probabilistic classifier of the treatment; a nearly unpenalised
         logistic regression on standardised covariates when None.
     gamma : float >= 1, default=2.0
@@ -867,7 +867,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    outcome_models_ : dict
+    models_y_ : dict
         Fitted models keyed by ``(arm, kind)``, ``kind`` in ``"mean"``,
         ``"upper"``, ``"lower"``.
     propensity_model_ : classifier
@@ -913,16 +913,16 @@ class CATEBounds(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        outcome_model=None,
-        propensity_model=None,
+        model_y=None,
+        model_t=None,
         *,
         gamma=2.0,
         clip=0.01,
         max_iter=20,
         tol=0.01,
     ):
-        self.outcome_model = outcome_model
-        self.propensity_model = propensity_model
+        self.model_y = model_y
+        self.model_t = model_t
         self.gamma = gamma
         self.clip = clip
         self.max_iter = max_iter
@@ -960,14 +960,14 @@ class CATEBounds(RegressorMixin, BaseEstimator):
             )
         t = check_treatment(treatment, X.shape[0])
         s = check_sample_weight(sample_weight, X)
-        model = LinearRegression() if self.outcome_model is None else self.outcome_model
+        model = LinearRegression() if self.model_y is None else self.model_y
         _check_outcome_model(owner, model)
         gamma = float(self.gamma)
-        default = self.propensity_model is None
-        prop = _default_propensity() if default else clone(self.propensity_model)
+        default = self.model_t is None
+        prop = _default_propensity() if default else clone(self.model_t)
         if not is_classifier(prop):
             raise TypeError(
-                f"propensity_model must be a classifier with predict_proba; got "
+                f"model_t must be a classifier with predict_proba; got "
                 f"{type(prop).__name__}."
             )
         self._scale = _standardizer(X, s) if default else None
@@ -975,7 +975,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
         self.propensity_model_ = prop.fit(self._prop_design(X), t, **kw)
         e = _predict_propensity(self.propensity_model_, self._prop_design(X))
         _clip_propensity(owner, e, t, self.clip)
-        self.outcome_models_, self.n_iter_, converged = {}, 1, True
+        self.models_y_, self.n_iter_, converged = {}, 1, True
         for arm in (0, 1):
             rows = (t == arm) & (s > 0)
             if np.sum(rows) < 2:
@@ -994,17 +994,17 @@ class CATEBounds(RegressorMixin, BaseEstimator):
                 max_iter=self.max_iter,
                 tol=self.tol,
             )
-            self.outcome_models_[(arm, "mean")] = fits["mu"]
+            self.models_y_[(arm, "mean")] = fits["mu"]
             for upper, kind in ((True, "upper"), (False, "lower")):
                 theta = fits["mu"] if gamma == 1.0 else fits[upper][0]
-                self.outcome_models_[(arm, kind)] = theta
+                self.models_y_[(arm, kind)] = theta
             self.n_iter_ = max(self.n_iter_, fits["n_iter"])
             converged &= fits["converged"]
         if not converged and self.max_iter > 1:
             warnings.warn(
                 f"{owner}: an expectile model did not settle within max_iter="
                 f"{self.max_iter} reweighted fits. Increase max_iter or use a "
-                "smoother outcome_model.",
+                "smoother model_y.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -1021,7 +1021,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
         return (X - self._scale[0]) / self._scale[1]
 
     def _theta(self, X):
-        return {k: m.predict(X) for k, m in self.outcome_models_.items()}
+        return {k: m.predict(X) for k, m in self.models_y_.items()}
 
     def _bounds(self, X):
         e = _predict_propensity(self.propensity_model_, self._prop_design(X))
@@ -1046,7 +1046,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
             Columns ``(lower, upper)``; rows where the estimates cross are
             reported as estimated, with a warning.
         """
-        check_is_fitted(self, "outcome_models_")
+        check_is_fitted(self, "models_y_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         low, high = self._bounds(X)
         crossed = low > high
@@ -1073,11 +1073,11 @@ class CATEBounds(RegressorMixin, BaseEstimator):
             The point estimate the bounds widen from (they meet at
             ``gamma=1``).
         """
-        check_is_fitted(self, "outcome_models_")
+        check_is_fitted(self, "models_y_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return np.asarray(
-            self.outcome_models_[(1, "mean")].predict(X)
-            - self.outcome_models_[(0, "mean")].predict(X),
+            self.models_y_[(1, "mean")].predict(X)
+            - self.models_y_[(0, "mean")].predict(X),
             dtype=np.float64,
         )
 
@@ -1105,7 +1105,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
         score : float
             Minus the mean loss.
         """
-        check_is_fitted(self, "outcome_models_")
+        check_is_fitted(self, "models_y_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64).ravel()
         t = check_treatment(treatment, X.shape[0])

@@ -322,16 +322,16 @@ def pseudo_outcome_summary(est, alpha=0.05):
     phi, sw = est.pseudo_outcomes_, est._sw_fit
     ones = np.ones((phi.shape[0], 1))
     rows = {}
-    if est.weights == "none" or est.pseudo_outcome in ("DR", "Cov"):
+    if est.weighting == "none" or est.pseudo_outcome in ("DR", "Cov"):
         beta, cov = _hc_wls(ones, phi, sw)
         rows["ATE"] = (beta[0], np.sqrt(cov[0, 0]), "hc1")
-    if est.weights == "ivw":
+    if est.weighting == "ivw":
         beta, cov = _hc_wls(ones, phi, est.weights_ * sw)
         name = "ATO" if est._binary else "variance-weighted slope"
         rows[name] = (beta[0], np.sqrt(cov[0, 0]), "hc1")
     title = (
         f"{type(est).__name__}: pseudo_outcome={est.pseudo_outcome!r}, "
-        f"weights={est.weights!r}, final model "
+        f"weighting={est.weighting!r}, final model "
         f"{type(est.model_final_).__name__}"
     )
     notes = []

@@ -66,7 +66,7 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
         Estimated ``pi_t / pi_s`` per class (ones without ``X_target``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
+    weights_ : ndarray of shape (n_calibration,)
         Prior-ratio weights times ``sample_weight`` of the calibration rows.
     calibration_coverage_ : float
         Weighted share of calibration rows whose set holds their class (an
@@ -191,14 +191,14 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
                 one_row_per_class, self.classes_
             )
         self.calibration_scores_ = self._scores(X[cal], y_idx[cal])
-        self.calibration_weights_ = self.class_ratio_[y_idx[cal]] * sw[cal]
-        if self.calibration_weights_.sum() <= 0:
+        self.weights_ = self.class_ratio_[y_idx[cal]] * sw[cal]
+        if self.weights_.sum() <= 0:
             raise ValueError(
                 "Every calibration row has weight 0 (prior ratio times "
                 "sample_weight); the calibration set carries no information."
             )
         in_set = self.calibration_scores_ <= self._quantiles()[y_idx[cal]]
-        w = self.calibration_weights_
+        w = self.weights_
         self.calibration_coverage_ = float(np.average(in_set, weights=w))
         n_eff = w.sum() ** 2 / np.dot(w, w)
         if self.calibration_coverage_ < 1.0 - self.alpha - 2.0 / np.sqrt(n_eff):
@@ -224,7 +224,7 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
 
     def _quantiles(self):
         """Per class ``k``: weighted ``1 - alpha`` quantile, test weight ``w(k)``."""
-        v, w = self.calibration_scores_, self.calibration_weights_
+        v, w = self.calibration_scores_, self.weights_
         order = np.argsort(v)
         v, cw = v[order], np.cumsum(w[order])
         total = cw[-1] + self.class_ratio_

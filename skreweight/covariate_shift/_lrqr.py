@@ -223,7 +223,7 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         self.coef_ = theta
         h_cal = self._threshold(X[cal])
         self.calibration_scores_ = scores
-        self.calibration_weights_ = w_cal
+        self.weights_ = w_cal
         self.calibration_coverage_ = float(np.average(scores <= h_cal, weights=w_cal))
         self.shifted_ = Xt is not None
         if self.shifted_:
@@ -357,7 +357,7 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
         The calibration scores' ``1 - alpha`` quantile, their unit.
     calibration_scores_ : ndarray of shape (n_calibration,)
         Absolute residuals on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
+    weights_ : ndarray of shape (n_calibration,)
         ``sample_weight`` of the calibration rows.
     calibration_coverage_ : float
         Weighted share of calibration (source) rows within their own
@@ -473,7 +473,7 @@ class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
         The calibration scores' ``1 - alpha`` quantile.
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
-    calibration_weights_ : ndarray of shape (n_calibration,)
+    weights_ : ndarray of shape (n_calibration,)
         ``sample_weight`` of the calibration rows.
     calibration_coverage_ : float
         Weighted share of calibration (source) rows whose set holds their

@@ -14,9 +14,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core.encoding import check_classes
 from ..utils._sklearn_compat import HasMethods, Interval, _fit_context
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import check_classes
 from ._transition import NoiseTransitionEstimator, check_transition_matrix
 
 __all__ = ["ForwardCorrectedClassifier"]

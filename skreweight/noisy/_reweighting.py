@@ -10,9 +10,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state, get_tags
 
+from .._core.encoding import check_classes
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ..weighting._label_shift import check_classes
 from ._transition import (
     NoiseTransitionEstimator,
     check_transition_matrix,

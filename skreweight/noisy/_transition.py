@@ -19,6 +19,8 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from .._core.encoding import check_classes
+from .._core.label_shift import aligned_proba, fit_classifier
 from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -27,7 +29,6 @@ from ..utils._sklearn_compat import (
     _safe_indexing,
 )
 from ..utils.validation import check_sample_weight
-from ..weighting._label_shift import aligned_proba, check_classes, fit_classifier
 
 __all__ = ["NoiseTransitionEstimator", "check_transition_matrix"]
 

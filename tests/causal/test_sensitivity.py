@@ -158,7 +158,7 @@ def test_closed_form_bounds_in_a_gaussian_design():
     y = t + rng.normal(size=n)
     gamma = 2.0
     est = ATEBounds(
-        gamma=gamma, propensity_model=LogisticRegression(), cv=2, random_state=0
+        gamma=gamma, model_t=LogisticRegression(), cv=2, random_state=0
     ).fit(X, y, treatment=t)
     k = _normal_expectile(gamma)
     lo, hi = est.bounds_
@@ -180,7 +180,7 @@ def test_identified_set_interval_covers_the_true_ate_under_gamma0_confounding():
     for r in range(reps):
         X, y, t = _hidden_confounding(400, gamma0, rng)
         est = ATEBounds(
-            gamma=gamma0, propensity_model=LogisticRegression(), cv=2, random_state=r
+            gamma=gamma0, model_t=LogisticRegression(), cv=2, random_state=r
         ).fit(X, y, treatment=t)
         lo, hi = est.conf_int(0.05)
         cover += lo <= 1.0 <= hi
@@ -194,22 +194,22 @@ def test_identified_set_interval_covers_the_true_ate_under_gamma0_confounding():
 def test_robustness_value_is_where_the_interval_reaches_zero():
     rng = np.random.default_rng(3)
     X, y, t = _hidden_confounding(800, 1.0, rng, effect=0.6)
-    est = ATEBounds(
-        gamma=1.0, propensity_model=LogisticRegression(), cv=2, random_state=0
-    ).fit(X, y, treatment=t)
+    est = ATEBounds(gamma=1.0, model_t=LogisticRegression(), cv=2, random_state=0).fit(
+        X, y, treatment=t
+    )
     assert est.conf_int()[0] > 0
     rv = robustness_value(est, rtol=1e-3)
     assert 1.0 < rv < 20.0
     path = est.sensitivity_path([rv / (1 + 5e-3), rv])
     assert path["ci_lower"].iloc[0] > 0 >= path["ci_lower"].iloc[1]
     # already insignificant: 1.0; never insignificant: inf
-    est0 = ATEBounds(
-        gamma=1.0, propensity_model=LogisticRegression(), cv=2, random_state=0
-    ).fit(X, y - 0.6 * t, treatment=t)
+    est0 = ATEBounds(gamma=1.0, model_t=LogisticRegression(), cv=2, random_state=0).fit(
+        X, y - 0.6 * t, treatment=t
+    )
     assert robustness_value(est0) == 1.0
-    big = ATEBounds(
-        gamma=1.0, propensity_model=LogisticRegression(), cv=2, random_state=0
-    ).fit(X, y + 50 * t, treatment=t)
+    big = ATEBounds(gamma=1.0, model_t=LogisticRegression(), cv=2, random_state=0).fit(
+        X, y + 50 * t, treatment=t
+    )
     assert robustness_value(big, gamma_max=1.5) == float("inf")
 
 
@@ -322,8 +322,8 @@ def test_inputs_are_not_mutated(ks):
 
 
 def test_both_weight_sources_is_an_error(ks):
-    with pytest.raises(ValueError, match="either weighter or propensity_model"):
-        ATEBounds(PropensityWeighting(), propensity_model=LogisticRegression()).fit(
+    with pytest.raises(ValueError, match="either weighter or model_t"):
+        ATEBounds(PropensityWeighting(), model_t=LogisticRegression()).fit(
             ks.X, ks.y, treatment=ks.treatment
         )
 
@@ -339,9 +339,7 @@ def test_integer_sample_weight_is_repeated_rows_without_cross_fitting(ks):
     rng = np.random.default_rng(0)
     sw = rng.integers(0, 3, size=ks.y.shape[0])
     rep = np.repeat(np.arange(ks.y.shape[0]), sw)
-    kw = dict(
-        gamma=2.0, propensity_model=LogisticRegression(), cv=None, tol=0.0, max_iter=50
-    )
+    kw = dict(gamma=2.0, model_t=LogisticRegression(), cv=None, tol=0.0, max_iter=50)
     a = ATEBounds(**kw).fit(ks.X, ks.y, treatment=ks.treatment, sample_weight=sw)
     b = ATEBounds(**kw).fit(ks.X[rep], ks.y[rep], treatment=ks.treatment[rep])
     assert_allclose(a.bounds_, b.bounds_, rtol=1e-6)
@@ -362,7 +360,7 @@ def test_sensitivity_plot_draws_the_bands(ks):
 
 
 def test_ridge_outcome_model_runs_and_reports_iterations(ks):
-    est = ATEBounds(outcome_model=Ridge(), gamma=1.5, cv=2, random_state=0)
+    est = ATEBounds(model_y=Ridge(), gamma=1.5, cv=2, random_state=0)
     est.fit(ks.X, ks.y, treatment=ks.treatment)
     assert est.n_iter_ >= 1
     assert est.propensity_.shape == ks.y.shape
@@ -385,7 +383,7 @@ def test_a_cheap_normalizer_model_changes_the_bounds_little(ks):
         cv=2,
         random_state=0,
         max_iter=1,
-        outcome_model=RandomForestRegressor(
+        model_y=RandomForestRegressor(
             n_estimators=10, random_state=0, min_samples_leaf=20
         ),
     )

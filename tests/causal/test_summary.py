@@ -40,7 +40,7 @@ def test_weighting_summary_matches_attributes(data):
     t = data.treatment == 1
     assert row["n"] == 400 and row["n_treated"] == t.sum()
     assert row["ess_treated"] == pytest.approx(effective_sample_size(est.weights_[t]))
-    assert row["ess_control"] == pytest.approx(est.effective_sample_size_[1])
+    assert row["ess_control"] == pytest.approx(est.arm_effective_sample_size_[1])
     smd = np.abs(standardized_mean_difference(data.X, data.treatment, est.weights_))
     assert row["max_abs_smd"] == pytest.approx(smd.max())
     assert row["worst_covariate"] == f"x{np.argmax(smd)}"
@@ -65,7 +65,7 @@ def test_summary_says_when_the_se_fell_back(data):
     est = WeightingEstimator(
         EntropyBalancing(),
         method="dr",
-        outcome_model=RandomForestRegressor(n_estimators=5, random_state=0),
+        model_y=RandomForestRegressor(n_estimators=5, random_state=0),
     ).fit(data.X, data.y, treatment=data.treatment)
     table = est.summary()
     assert table["se_method"].iloc[0] == "sandwich_fixed"

@@ -20,7 +20,7 @@ def test_quantile_uses_the_candidate_class_weight():
     X, y = _draw(rng, 600, [0.6, 0.3, 0.1])
     Xt, _ = _draw(rng, 400, [0.1, 0.3, 0.6])
     clf = LabelShiftConformalClassifier(random_state=0).fit(X, y, X_target=Xt)
-    v, w = clf.calibration_scores_, clf.calibration_weights_
+    v, w = clf.calibration_scores_, clf.weights_
     q = clf._quantiles()
     for k in range(3):
         total = w.sum() + clf.class_ratio_[k]
@@ -55,7 +55,7 @@ def test_sample_weight_multiplies_calibration_weights():
     clf = LabelShiftConformalClassifier(random_state=0).fit(X, y, sample_weight=sw)
     perm = np.random.RandomState(0).permutation(400)
     cal = np.sort(perm[:200])
-    np.testing.assert_allclose(clf.calibration_weights_, sw[cal])
+    np.testing.assert_allclose(clf.weights_, sw[cal])
 
 
 def test_bbse_weighter_and_predict():

@@ -70,7 +70,7 @@ def test_sample_weight_zero_equals_dropping_calibration_rows():
     cal = np.sort(perm[:150])
     sw[cal[:10]] = 0.0
     a = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt, sample_weight=sw)
-    assert np.all(a.calibration_weights_[:10] == 0)
+    assert np.all(a.weights_[:10] == 0)
     b = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt)
     assert not np.allclose(a.coef_, b.coef_)
 
