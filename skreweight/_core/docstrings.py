@@ -51,31 +51,35 @@ FRAGMENTS.update(
 )
 
 
-def _fill(doc):
+def _fill(doc, fragments):
     lines = []
     for line in doc.splitlines():
         key = line.strip()
-        if key.startswith("%(") and key.endswith(")s") and key[2:-2] in FRAGMENTS:
+        if key.startswith("%(") and key.endswith(")s") and key[2:-2] in fragments:
             indent = line[: len(line) - len(line.lstrip())]
-            fragment = FRAGMENTS[key[2:-2]].splitlines()
+            fragment = fragments[key[2:-2]].splitlines()
             lines.extend(indent + part if part else "" for part in fragment)
         else:
             lines.append(line)
     return "\n".join(lines)
 
 
-def fill_doc(obj):
+def fill_doc(obj=None, /, **fragments):
     """Replace the marker lines ``%(name)s`` of ``obj``'s docstrings by fragments.
 
     On a class, the docstrings of its own methods are filled too (also those
-    behind ``available_if``).
+    behind ``available_if``). ``fill_doc(name=text, ...)`` returns a decorator
+    that also knows the module's own fragments.
     """
+    if obj is None:
+        return lambda target: fill_doc(target, **fragments)
+    known = {**FRAGMENTS, **fragments}
     if obj.__doc__:
-        obj.__doc__ = _fill(obj.__doc__)
+        obj.__doc__ = _fill(obj.__doc__, known)
     for attr in vars(obj).values() if isinstance(obj, type) else ():
         fn = getattr(attr, "fn", attr)  # available_if keeps the method in .fn
         if callable(fn) and "%(" in (getattr(fn, "__doc__", None) or ""):
-            fn.__doc__ = _fill(fn.__doc__)
+            fn.__doc__ = _fill(fn.__doc__, known)
             if fn is not attr:
                 attr.__doc__ = fn.__doc__
     return obj

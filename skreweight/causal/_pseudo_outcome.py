@@ -21,6 +21,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._core.crossfit import get_splits, r_loss_value
+from .._core.docstrings import fill_doc
 from .._core.encoding import clip_propensity
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
@@ -557,6 +558,25 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
+_PARAMS_DOC = """\
+n_jobs : int, default=None
+    Folds fitted in parallel through joblib.
+random_state : int, RandomState instance or None, default=None
+    Seed of the fold shuffle.
+verbose : int, default=0
+    Above 0, joblib reports the cross-fitting progress."""
+
+
+_ATTRIBUTES_DOC = """\
+n_clipped_ : int
+    Number of rows whose propensity was clipped.
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen in ``fit``, when X has string column names."""
+
+
+@fill_doc(cate_params=_PARAMS_DOC, cate_attributes=_ATTRIBUTES_DOC)
 class RLearner(PseudoOutcomeRegressor):
     """R-learner: the "U" pseudo-outcome regressed with ``(A - e)^2`` weights.
 
@@ -594,12 +614,7 @@ class RLearner(PseudoOutcomeRegressor):
     clip : float in [0, 0.5), default=0.01
         Clip binary-treatment propensities to ``[clip, 1 - clip]``, warning
         with the number of rows clipped.
-    n_jobs : int, default=None
-        Folds fitted in parallel through joblib.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the fold shuffle.
-    verbose : int, default=0
-        Above 0, joblib reports the cross-fitting progress.
+    %(cate_params)s
 
     Attributes
     ----------
@@ -617,12 +632,7 @@ class RLearner(PseudoOutcomeRegressor):
         ``(Y - m) / (A - e)``.
     weights_ : ndarray of shape (n_samples,)
         ``(A - e)^2``, scaled to average 1 under ``sample_weight``.
-    n_clipped_ : int
-        Number of rows whose propensity was clipped.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(cate_attributes)s
 
     See Also
     --------
@@ -674,6 +684,7 @@ class RLearner(PseudoOutcomeRegressor):
         self.verbose = verbose
 
 
+@fill_doc(cate_params=_PARAMS_DOC, cate_attributes=_ATTRIBUTES_DOC)
 class DRLearner(PseudoOutcomeRegressor):
     """DR-learner: the doubly robust pseudo-outcome, by default IVW-weighted.
 
@@ -706,12 +717,7 @@ class DRLearner(PseudoOutcomeRegressor):
         Cross-fitting folds.
     clip : float in [0, 0.5), default=0.01
         Clip propensities to ``[clip, 1 - clip]``, warning with a count.
-    n_jobs : int, default=None
-        Folds fitted in parallel through joblib.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the fold shuffle.
-    verbose : int, default=0
-        Above 0, joblib reports the cross-fitting progress.
+    %(cate_params)s
 
     Attributes
     ----------
@@ -729,12 +735,7 @@ class DRLearner(PseudoOutcomeRegressor):
         The DR pseudo-outcome.
     weights_ : ndarray of shape (n_samples,)
         ``e (1 - e)`` (or ones), averaging 1 under ``sample_weight``.
-    n_clipped_ : int
-        Number of rows whose propensity was clipped.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(cate_attributes)s
 
     See Also
     --------

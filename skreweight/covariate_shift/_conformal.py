@@ -195,6 +195,18 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
 
+_ATTRIBUTES_DOC = """\
+weights_ : ndarray of shape (n_calibration,)
+    Ratio weights of the calibration rows (in row order), the only rows
+    the method weights, times their ``sample_weight``; ``sample_weight``
+    alone without ``X_target``.
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen in ``fit``, when X has string column names."""
+
+
+@fill_doc(conformal_attributes=_ATTRIBUTES_DOC)
 class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
     """Split-conformal prediction intervals with target coverage under shift.
 
@@ -233,14 +245,7 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
         The fitted weighter (None without ``X_target``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Absolute residuals on the calibration rows.
-    weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows (in row order), the only rows
-        the method weights, times their ``sample_weight``; ``sample_weight``
-        alone without ``X_target``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(conformal_attributes)s
 
     See Also
     --------
@@ -294,6 +299,7 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
         return np.column_stack([mu - q, mu + q])
 
 
+@fill_doc(conformal_attributes=_ATTRIBUTES_DOC)
 class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
     """Split-conformal prediction sets with target coverage under shift.
 
@@ -330,14 +336,7 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
         Class labels (of ``estimator_``).
     calibration_scores_ : ndarray of shape (n_calibration,)
         Scores ``1 - p(y | x)`` on the calibration rows.
-    weights_ : ndarray of shape (n_calibration,)
-        Ratio weights of the calibration rows (in row order), the only rows
-        the method weights, times their ``sample_weight``; ``sample_weight``
-        alone without ``X_target``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(conformal_attributes)s
 
     See Also
     --------

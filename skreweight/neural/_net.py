@@ -514,7 +514,19 @@ _SHARED_PARAMS_DOC = """
 """
 
 
-@fill_doc
+_PARAMS_DOC = """\
+history_ : skorch.History
+    Per-epoch record (``train_loss`` is the weighted mean loss).
+weights_ : ndarray of shape (n_samples,)
+    The row weights the loss used in the last fit (``sample_weight``,
+    ones when None).
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen in ``fit``, when X has string column names."""
+
+
+@fill_doc(net_params=_PARAMS_DOC)
 class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
     """skorch classifier whose loss honours ``sample_weight`` exactly.
 
@@ -539,15 +551,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         The trained network.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    history_ : skorch.History
-        Per-epoch record (``train_loss`` is the weighted mean loss).
-    weights_ : ndarray of shape (n_samples,)
-        The row weights the loss used in the last fit (``sample_weight``,
-        ones when None).
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(net_params)s
 
     See Also
     --------
@@ -675,6 +679,7 @@ class WeightedNeuralNetClassifier(_WeightedNetMixin, NeuralNetClassifier):
         return tags
 
 
+@fill_doc(net_params=_PARAMS_DOC)
 class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
     """skorch regressor whose loss honours ``sample_weight`` exactly.
 
@@ -693,15 +698,7 @@ class WeightedNeuralNetRegressor(_WeightedNetMixin, NeuralNetRegressor):
     ----------
     module_ : torch.nn.Module
         The trained network.
-    history_ : skorch.History
-        Per-epoch record (``train_loss`` is the weighted mean loss).
-    weights_ : ndarray of shape (n_samples,)
-        The row weights the loss used in the last fit (``sample_weight``,
-        ones when None).
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(net_params)s
 
     See Also
     --------

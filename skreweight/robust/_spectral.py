@@ -257,7 +257,43 @@ class _BaseSpectralRisk(BaseEstimator):
         return X @ self.coef_.T + self.intercept_
 
 
-@fill_doc
+_PARAMS_DOC = """\
+spectrum : {"cvar", "extremile", "esrm", "erm"}, default="cvar"
+    Spectral risk measure: the weights ``sigma`` the sorted losses get
+    (see :func:`spectrum_cdf`). ``"erm"`` is the plain mean.
+level : float, default=None
+    Parameter of the spectrum: the CVaR level ``a`` (0.5: mean of the top
+    half of the losses), the extremile ``r`` (2) or the ESRM ``rho`` (1);
+    None takes the value in brackets (Prospect's defaults).
+penalty : {"chi2", "kl"}, default="chi2"
+    Divergence ``D`` of the shifted distribution from the empirical one:
+    ``(n / 2) ||q - 1/n||^2`` (Prospect's code) or ``KL(q || 1/n)``.
+shift_cost : float > 0, default=1.0
+    ``nu``, the price of shifting away from the empirical distribution;
+    it smooths the objective (large values approach ERM).
+alpha : float, default=1e-3
+    L2 penalty ``alpha / 2 ||coef||^2`` (Prospect's ``mu``, ``1 / n``
+    in its experiments). The intercept is not penalised.
+fit_intercept : bool, default=True
+    Whether to fit an unpenalised intercept.
+max_iter : int, default=1000
+    Maximum L-BFGS iterations.
+tol : float, default=1e-10
+    L-BFGS tolerance on the projected gradient."""
+
+
+_ATTRIBUTES_DOC = """\
+objective_ : float
+    Objective value at the solution.
+n_iter_ : int
+    L-BFGS iterations.
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen in ``fit``, when X has string column names."""
+
+
+@fill_doc(spectral_params=_PARAMS_DOC, spectral_attributes=_ATTRIBUTES_DOC)
 class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
     """Linear least squares minimising a penalised spectral risk of the losses.
 
@@ -283,28 +319,7 @@ class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
 
     Parameters
     ----------
-    spectrum : {"cvar", "extremile", "esrm", "erm"}, default="cvar"
-        Spectral risk measure: the weights ``sigma`` the sorted losses get
-        (see :func:`spectrum_cdf`). ``"erm"`` is the plain mean.
-    level : float, default=None
-        Parameter of the spectrum: the CVaR level ``a`` (0.5: mean of the top
-        half of the losses), the extremile ``r`` (2) or the ESRM ``rho`` (1);
-        None takes the value in brackets (Prospect's defaults).
-    penalty : {"chi2", "kl"}, default="chi2"
-        Divergence ``D`` of the shifted distribution from the empirical one:
-        ``(n / 2) ||q - 1/n||^2`` (Prospect's code) or ``KL(q || 1/n)``.
-    shift_cost : float > 0, default=1.0
-        ``nu``, the price of shifting away from the empirical distribution;
-        it smooths the objective (large values approach ERM).
-    alpha : float, default=1e-3
-        L2 penalty ``alpha / 2 ||coef||^2`` (Prospect's ``mu``, ``1 / n``
-        in its experiments). The intercept is not penalised.
-    fit_intercept : bool, default=True
-        Whether to fit an unpenalised intercept.
-    max_iter : int, default=1000
-        Maximum L-BFGS iterations.
-    tol : float, default=1e-10
-        L-BFGS tolerance on the projected gradient.
+    %(spectral_params)s
 
     Attributes
     ----------
@@ -315,14 +330,7 @@ class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
     weights_ : ndarray of shape (n_samples,)
         Row weights ``n q_i / s_i`` of the solution; they average 1 under
         ``sample_weight`` and put the mass on the worst losses.
-    objective_ : float
-        Objective value at the solution.
-    n_iter_ : int
-        L-BFGS iterations.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(spectral_attributes)s
 
     See Also
     --------
@@ -377,6 +385,7 @@ class SpectralRiskRegressor(RegressorMixin, _BaseSpectralRisk):
         return self._decision(X)[:, 0]
 
 
+@fill_doc(spectral_params=_PARAMS_DOC, spectral_attributes=_ATTRIBUTES_DOC)
 class SpectralRiskClassifier(
     ClassifierMixin, LinearClassifierOutputMixin, _BaseSpectralRisk
 ):
@@ -392,28 +401,7 @@ class SpectralRiskClassifier(
 
     Parameters
     ----------
-    spectrum : {"cvar", "extremile", "esrm", "erm"}, default="cvar"
-        Spectral risk measure: the weights ``sigma`` the sorted losses get
-        (see :func:`spectrum_cdf`). ``"erm"`` is the plain mean.
-    level : float, default=None
-        Parameter of the spectrum: the CVaR level ``a`` (0.5: mean of the top
-        half of the losses), the extremile ``r`` (2) or the ESRM ``rho`` (1);
-        None takes the value in brackets (Prospect's defaults).
-    penalty : {"chi2", "kl"}, default="chi2"
-        Divergence ``D`` of the shifted distribution from the empirical one:
-        ``(n / 2) ||q - 1/n||^2`` (Prospect's code) or ``KL(q || 1/n)``.
-    shift_cost : float > 0, default=1.0
-        ``nu``, the price of shifting away from the empirical distribution;
-        it smooths the objective (large values approach ERM).
-    alpha : float, default=1e-3
-        L2 penalty ``alpha / 2 ||coef||^2`` (Prospect's ``mu``, ``1 / n``
-        in its experiments). The intercept is not penalised.
-    fit_intercept : bool, default=True
-        Whether to fit an unpenalised intercept.
-    max_iter : int, default=1000
-        Maximum L-BFGS iterations.
-    tol : float, default=1e-10
-        L-BFGS tolerance on the projected gradient.
+    %(spectral_params)s
 
     Attributes
     ----------
@@ -426,14 +414,7 @@ class SpectralRiskClassifier(
     weights_ : ndarray of shape (n_samples,)
         Row weights ``n q_i / s_i`` of the solution; they average 1 under
         ``sample_weight``.
-    objective_ : float
-        Objective value at the solution.
-    n_iter_ : int
-        L-BFGS iterations.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen in ``fit``, when X has string column names.
+    %(spectral_attributes)s
 
     See Also
     --------
