@@ -86,7 +86,8 @@ def test_api_page_opens_on_user_facing_modules(api_gen):
     assert modules[0] == "skreweight.weighting"
     assert modules.index("skreweight.base") > modules.index("skreweight.metrics")
     text = api_gen.render()
-    assert "Also importable from here: :obj:`cross_fit_nuisances" in text
+    # each object is listed once, under the module that defines its public home
+    assert text.count("   cross_fit_nuisances\n") == 1
 
 
 def test_a_missing_estimator_is_detected(api_gen):

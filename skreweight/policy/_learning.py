@@ -86,6 +86,10 @@ class OffPolicyClassifier(ClassifierMixin, BaseEstimator):
         positive weight: the policy is then constant).
     pseudo_rewards_ : ndarray of shape (n_samples, n_actions)
         The estimates ``G``.
+    weights_ : ndarray of shape (n_samples, n_actions)
+        The weight of each (row, action) pair in the weighted classification:
+        ``(G - min_a G) * sample_weight``; the pairs with weight 0 are not
+        passed to the estimator.
     logging_proba_ : ndarray of shape (n_samples,)
         Logging propensity of each logged action (given or estimated).
     n_features_in_ : int
@@ -206,6 +210,7 @@ class OffPolicyClassifier(ClassifierMixin, BaseEstimator):
         gamma = _pseudo_rewards(self.method, y, codes, k, p, q)
         self.pseudo_rewards_ = gamma
         W = (gamma - gamma.min(axis=1, keepdims=True)) * s[:, None]
+        self.weights_ = W
         rows, cols = np.nonzero(W > 0)
         labels = np.unique(cols)
         self.estimator_ = None

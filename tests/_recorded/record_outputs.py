@@ -52,6 +52,11 @@ def make_data():
     treatment = (rng.uniform(size=n) < 1 / (1 + np.exp(-0.5 * X[:, 0]))).astype(int)
     sample_group = (X[:, 1] > 0).astype(int)
     y_target = (X_target[:, 0] > 0.5).astype(int)
+    # a three-action log (softmax logging policy) and a target policy
+    scores = X @ rng.normal(size=(d, 3))
+    logging = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    action = np.array([rng.choice(3, p=row) for row in logging])
+    target_proba = np.exp(-scores) / np.exp(-scores).sum(axis=1, keepdims=True)
     target_group = (X_target[:, 1] > 0.5).astype(int)
     return dict(
         y_target=y_target,
@@ -63,6 +68,9 @@ def make_data():
         y_reg=y_reg + treatment * (1.0 + X[:, 0]),
         treatment=treatment,
         sample_group=sample_group,
+        action=action,
+        target_proba=target_proba,
+        logging_proba=logging[np.arange(n), action],
     )
 
 
@@ -110,7 +118,16 @@ def _as_array(value):
     return None
 
 
-_CONTEXT_KEYS = ("X_target", "y_target", "target_group", "treatment", "sample_group")
+_CONTEXT_KEYS = (
+    "X_target",
+    "y_target",
+    "target_group",
+    "treatment",
+    "sample_group",
+    "action",
+    "target_proba",
+    "logging_proba",
+)
 
 
 def _context(est, data):

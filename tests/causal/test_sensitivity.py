@@ -250,7 +250,7 @@ def test_cate_bounds_tunable_in_grid_search_with_the_scorer():
     t = (rng.uniform(size=n) < 0.5).astype(float)
     y = np.sin(2 * X[:, 0]) + t + 0.3 * rng.normal(size=n)
     base = CATEBounds(DecisionTreeRegressor(random_state=0), gamma=2.0)
-    grid = {"outcome_model__max_depth": [1, 4]}
+    grid = {"model_y__max_depth": [1, 4]}
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
             base,
@@ -260,7 +260,7 @@ def test_cate_bounds_tunable_in_grid_search_with_the_scorer():
         )
         search.fit(X, y, treatment=t)
     # a sine needs more than one split: depth 4 has the lower held-out loss
-    assert search.best_params_ == {"outcome_model__max_depth": 4}
+    assert search.best_params_ == {"model_y__max_depth": 4}
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     with pytest.raises(ValueError, match="needs treatment"):
         sensitivity_loss_scorer(search.best_estimator_, X, y)

@@ -126,7 +126,7 @@ def test_pseudo_outcome_summary_unweighted_and_continuous():
     assert list(table.index) == ["variance-weighted slope"]
     assert abs(table.iloc[0]["estimate"] - 2.0) < 4 * table.iloc[0]["std_err"]
     assert np.isnan(table.iloc[0]["ess_treated"])  # no arms for a dose
-    est = PseudoOutcomeRegressor(weights="none", clip=0.02, cv=3, random_state=0)
+    est = PseudoOutcomeRegressor(weighting="none", clip=0.02, cv=3, random_state=0)
     t = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
     est.fit(X, y, treatment=t)
     assert list(est.summary().index) == ["ATE"]

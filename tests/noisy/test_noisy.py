@@ -355,7 +355,7 @@ def test_weighters_plug_into_the_neural_net():
     weighter = DirichletReweighting(transition_matrix=T, cv=2, random_state=0)
     net = WeightedNeuralNetClassifier(max_epochs=2, batch_size=-1, random_state=0)
     clf = ReweightedClassifier(weighter, net).fit(X, y_noisy)
-    assert_allclose(clf.estimator_.sample_weight_fit_, clf.weights_, rtol=1e-6)
+    assert_allclose(clf.estimator_.weights_, clf.weights_, rtol=1e-6)
     assert clf.predict(X[:5]).shape == (5,)
 
 
