@@ -601,6 +601,33 @@ class ATEBounds(BaseEstimator):
 
     def _bounds_at(self, gamma):
         """Cross-fit the bound models at ``gamma``; bounds and standard errors."""
+        pred, n_iter, converged = self._cross_fit_predictions(gamma)
+        if not converged and self.max_iter > 1:
+            warnings.warn(
+                f"{type(self).__name__}: an expectile model did not settle within "
+                f"max_iter={self.max_iter} reweighted fits (more than tol="
+                f"{self.tol:g} of the rows still change side). Flexible models "
+                "(boosting, forests) never reach an exact fixed point: for the ATE "
+                "bounds, max_iter=1 (the one-step fit, whose first-order error the "
+                "orthogonal score absorbs) is far cheaper; otherwise increase "
+                "max_iter or use a smoother model_y.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        bounds, stderr = self._bound_estimates(pred, gamma)
+        return {
+            "bounds": tuple(bounds[:2]),
+            "stderr": tuple(stderr[:2]),
+            "point": (bounds[2], stderr[2]),
+            "n_iter": n_iter,
+        }
+
+    def _cross_fit_predictions(self, gamma):
+        """Fit the bound models on each fold; out-of-fold predictions.
+
+        Returns ``(pred, n_iter, converged)``, ``pred[(arm, side)]`` the
+        out-of-fold ``(theta, D)`` arrays.
+        """
         st = self._state
         X, y, t, s, w = st["X"], st["y"], st["t"], st["s"], st["w"]
         att = self.estimand_ == "ATT"
@@ -634,18 +661,13 @@ class ATEBounds(BaseEstimator):
             converged &= info["converged"]
             for key, (theta, D) in preds.items():
                 pred[key][0][test], pred[key][1][test] = theta, D
-        if not converged and self.max_iter > 1:
-            warnings.warn(
-                f"{type(self).__name__}: an expectile model did not settle within "
-                f"max_iter={self.max_iter} reweighted fits (more than tol="
-                f"{self.tol:g} of the rows still change side). Flexible models "
-                "(boosting, forests) never reach an exact fixed point: for the ATE "
-                "bounds, max_iter=1 (the one-step fit, whose first-order error the "
-                "orthogonal score absorbs) is far cheaper; otherwise increase "
-                "max_iter or use a smoother model_y.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        return pred, n_iter, converged
+
+    def _bound_estimates(self, pred, gamma):
+        """Lower bound, upper bound and AIPW point with their standard errors."""
+        st = self._state
+        y, t, s, w = st["y"], st["t"], st["s"], st["w"]
+        att = self.estimand_ == "ATT"
         bounds, stderr = [], []
         # (arm-1 side, arm-0 side, gamma): lower bound, upper bound, AIPW
         for side1, side0, g in (
@@ -673,12 +695,7 @@ class ATEBounds(BaseEstimator):
                 est, psi = b1 - b0, psi1 - psi0
             bounds.append(float(est))
             stderr.append(float(np.sqrt(np.dot(s, psi**2))))
-        return {
-            "bounds": tuple(bounds[:2]),
-            "stderr": tuple(stderr[:2]),
-            "point": (bounds[2], stderr[2]),
-            "n_iter": n_iter,
-        }
+        return bounds, stderr
 
     # ------------------------------------------------------------ inference
     def conf_int(self, alpha=0.05):
@@ -963,6 +980,26 @@ class CATEBounds(RegressorMixin, BaseEstimator):
         model = LinearRegression() if self.model_y is None else self.model_y
         _check_outcome_model(owner, model)
         gamma = float(self.gamma)
+        e = self._fit_propensity(X, t, s)
+        _clip_propensity(owner, e, t, self.clip)
+        converged = self._fit_outcome_models(model, X, y, t, s, gamma)
+        if not converged and self.max_iter > 1:
+            warnings.warn(
+                f"{owner}: an expectile model did not settle within max_iter="
+                f"{self.max_iter} reweighted fits. Increase max_iter or use a "
+                "smoother model_y.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        low, high = self._bounds(X)
+        self.n_crossed_ = int(np.sum(low > high))
+        _check_crossing(
+            owner, low, high, f"on {self.n_crossed_} of {X.shape[0]} training rows"
+        )
+        return self
+
+    def _fit_propensity(self, X, t, s):
+        """Fit ``propensity_model_`` on all rows; its in-sample propensity."""
         default = self.model_t is None
         prop = _default_propensity() if default else clone(self.model_t)
         if not is_classifier(prop):
@@ -973,8 +1010,14 @@ class CATEBounds(RegressorMixin, BaseEstimator):
         self._scale = _standardizer(X, s) if default else None
         kw = {} if np.all(s == 1.0) else {"sample_weight": s}
         self.propensity_model_ = prop.fit(self._prop_design(X), t, **kw)
-        e = _predict_propensity(self.propensity_model_, self._prop_design(X))
-        _clip_propensity(owner, e, t, self.clip)
+        return _predict_propensity(self.propensity_model_, self._prop_design(X))
+
+    def _fit_outcome_models(self, model, X, y, t, s, gamma):
+        """Fit each arm's mean and expectile models into ``models_y_``.
+
+        Sets ``n_iter_``; returns whether every expectile model converged.
+        """
+        owner = type(self).__name__
         self.models_y_, self.n_iter_, converged = {}, 1, True
         for arm in (0, 1):
             rows = (t == arm) & (s > 0)
@@ -1000,20 +1043,7 @@ class CATEBounds(RegressorMixin, BaseEstimator):
                 self.models_y_[(arm, kind)] = theta
             self.n_iter_ = max(self.n_iter_, fits["n_iter"])
             converged &= fits["converged"]
-        if not converged and self.max_iter > 1:
-            warnings.warn(
-                f"{owner}: an expectile model did not settle within max_iter="
-                f"{self.max_iter} reweighted fits. Increase max_iter or use a "
-                "smoother model_y.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        low, high = self._bounds(X)
-        self.n_crossed_ = int(np.sum(low > high))
-        _check_crossing(
-            owner, low, high, f"on {self.n_crossed_} of {X.shape[0]} training rows"
-        )
-        return self
+        return converged
 
     def _prop_design(self, X):
         if self._scale is None:

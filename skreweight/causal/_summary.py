@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..metrics._diagnostics import standardized_mean_difference
+from ..metrics import standardized_mean_difference
 
 __all__ = ["EffectSummary"]
 

@@ -182,14 +182,7 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
             self.weighter_ = None
             self.class_ratio_ = np.ones(self.classes_.shape[0])
         else:
-            weighter = LabelShiftWeighting() if self.weighter is None else self.weighter
-            self.weighter_ = clone(weighter).fit(
-                X[train], y[train], sample_weight=sw[train], X_target=Xt
-            )
-            one_row_per_class = np.repeat(X[:1], self.classes_.shape[0], axis=0)
-            self.class_ratio_ = self.weighter_.compute_weights(
-                one_row_per_class, self.classes_
-            )
+            self._fit_class_ratio(X[train], y[train], sw[train], Xt)
         self.calibration_scores_ = self._scores(X[cal], y_idx[cal])
         self.weights_ = self.class_ratio_[y_idx[cal]] * sw[cal]
         if self.weights_.sum() <= 0:
@@ -211,6 +204,15 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
                 stacklevel=2,
             )
         return self
+
+    def _fit_class_ratio(self, X, y, sw, Xt):
+        """Fit ``weighter_`` on the training rows; set ``class_ratio_``."""
+        weighter = LabelShiftWeighting() if self.weighter is None else self.weighter
+        self.weighter_ = clone(weighter).fit(X, y, sample_weight=sw, X_target=Xt)
+        one_row_per_class = np.repeat(X[:1], self.classes_.shape[0], axis=0)
+        self.class_ratio_ = self.weighter_.compute_weights(
+            one_row_per_class, self.classes_
+        )
 
     def _scores(self, X, y_idx):
         proba = self._proba(X)

@@ -312,6 +312,24 @@ class ClassBalancedBaggingClassifier(
             out.append(counts)
         return out, redraws, sorted(empty)
 
+    def _checked_estimator(self, context):
+        """The estimator to clone, once ``context`` and it are checked."""
+        unknown = set(context) - set(_CONTEXT_KEYS)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.fit got unexpected argument(s) "
+                f"{sorted(unknown)}; it accepts {list(_CONTEXT_KEYS)} for its "
+                "weighter."
+            )
+        estimator = self._get_estimator()
+        if not has_fit_parameter(estimator, "sample_weight"):
+            raise TypeError(
+                f"{type(estimator).__name__} does not accept sample_weight in fit, "
+                f"so {type(self).__name__} cannot give it the bootstrap weights. "
+                "Use an estimator that does."
+            )
+        return estimator
+
     def fit(self, X, y, *, sample_weight=None, **context):
         """Fit the clones on class-balanced bootstrap weights.
 
@@ -333,20 +351,7 @@ class ClassBalancedBaggingClassifier(
             Fitted ensemble.
         """
         self._validate_params()
-        unknown = set(context) - set(_CONTEXT_KEYS)
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}.fit got unexpected argument(s) "
-                f"{sorted(unknown)}; it accepts {list(_CONTEXT_KEYS)} for its "
-                "weighter."
-            )
-        estimator = self._get_estimator()
-        if not has_fit_parameter(estimator, "sample_weight"):
-            raise TypeError(
-                f"{type(estimator).__name__} does not accept sample_weight in fit, "
-                f"so {type(self).__name__} cannot give it the bootstrap weights. "
-                "Use an estimator that does."
-            )
+        estimator = self._checked_estimator(context)
         X, y = validate_data(
             self,
             X,

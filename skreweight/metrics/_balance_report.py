@@ -114,6 +114,43 @@ class BalanceReport:
         return f"<p><b>{str(self).splitlines()[0]}</b></p>" + self.table._repr_html_()
 
 
+def _shift_groups(weighter, X, X_target, n):
+    """Rows, group flags, weights and names for a covariate-shift weighter.
+
+    The weighted source rows ``X`` (group 0) stacked over the unweighted
+    target rows ``X_target`` (group 1).
+    """
+    Xs = np.asarray(X, dtype=np.float64)
+    Xt = np.asarray(X_target, dtype=np.float64)
+    if Xt.ndim != 2 or Xt.shape[1] != Xs.shape[1]:
+        raise ValueError(
+            f"X_target has shape {Xt.shape}; expected (n_target, {Xs.shape[1]}) like X."
+        )
+    w_source = _weights_of(weighter, X, n)
+    Xa = np.vstack([Xs, Xt])
+    group1 = np.r_[np.zeros(n, dtype=bool), np.ones(Xt.shape[0], dtype=bool)]
+    weights = np.r_[w_source, np.ones(Xt.shape[0])]
+    groups = ("source", "target")
+    return Xa, group1, weights, groups
+
+
+def _indicator_groups(weighter, X, indicator, n):
+    """Group flags, weights and names from ``indicator``, for other weighters."""
+    if indicator is None:
+        raise ValueError(
+            f"{type(weighter).__name__} has no X_target or treatment context: pass "
+            "indicator=..., a two-valued label of the groups whose balance to "
+            "report."
+        )
+    group1 = _check_indicator(indicator, n)
+    if weighter.weights_.shape[0] == n:
+        weights = weighter.weights_
+    else:
+        weights = _weights_of(weighter, X, n)
+    values = np.unique(np.asarray(indicator))
+    return group1, weights, (str(values[0]), str(values[1]))
+
+
 def balance_report(
     weighter,
     X,
@@ -205,18 +242,7 @@ def balance_report(
                 f"{name} corrects covariate shift: pass X_target=..., the target "
                 "rows to compare the weighted source rows X with."
             )
-        Xs = np.asarray(X, dtype=np.float64)
-        Xt = np.asarray(X_target, dtype=np.float64)
-        if Xt.ndim != 2 or Xt.shape[1] != Xs.shape[1]:
-            raise ValueError(
-                f"X_target has shape {Xt.shape}; expected (n_target, {Xs.shape[1]}) "
-                "like X."
-            )
-        w_source = _weights_of(weighter, X, n)
-        Xa = np.vstack([Xs, Xt])
-        group1 = np.r_[np.zeros(n, dtype=bool), np.ones(Xt.shape[0], dtype=bool)]
-        weights = np.r_[w_source, np.ones(Xt.shape[0])]
-        groups = ("source", "target")
+        Xa, group1, weights, groups = _shift_groups(weighter, X, X_target, n)
     elif "treatment" in context:
         if treatment is None:
             raise ValueError(
@@ -227,18 +253,8 @@ def balance_report(
         weights = _weights_of(weighter, X, n, treatment=np.asarray(treatment))
         Xa, groups = X, ("control", "treated")
     else:
-        if indicator is None:
-            raise ValueError(
-                f"{name} has no X_target or treatment context: pass indicator=..., "
-                "a two-valued label of the groups whose balance to report."
-            )
-        group1 = _check_indicator(indicator, n)
-        if weighter.weights_.shape[0] == n:
-            weights = weighter.weights_
-        else:
-            weights = _weights_of(weighter, X, n)
-        values = np.unique(np.asarray(indicator))
-        Xa, groups = X, (str(values[0]), str(values[1]))
+        group1, weights, groups = _indicator_groups(weighter, X, indicator, n)
+        Xa = X
     table = balance_table(Xa, group1.astype(int), weights, feature_names=feature_names)
     table["balanced"] = np.abs(table["smd_weighted"]) < threshold
     display = None

@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..noisy._transition import check_transition_matrix
 from ._losses import _check_reduction, _reduce
 
 __all__ = ["ForwardCorrectedLoss"]
@@ -47,6 +46,8 @@ class ForwardCorrectedLoss(nn.Module):
     """
 
     def __init__(self, transition_matrix, reduction="none"):
+        from ..noisy import check_transition_matrix  # one family, lazily
+
         super().__init__()
         _check_reduction(reduction)
         T = np.asarray(transition_matrix, dtype=np.float64)
