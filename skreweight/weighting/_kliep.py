@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._core.kernels import median_bandwidth, rbf
+from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -38,33 +38,39 @@ def _kliep_solve(A, b, max_iter, tol):
     At = A / b
     m = A.shape[0]
 
-    def em(c):
-        r = np.maximum(At @ c, 1e-300)
-        c = c * (At.T @ (1.0 / r)) / m
-        return c / c.sum()
+    def fitted(c):
+        return np.maximum(At @ c, 1e-300)
 
-    def loglik(c):
-        return float(np.mean(np.log(np.maximum(At @ c, 1e-300))))
+    def em(c, r):
+        # one EM step from c, where r = fitted(c); returns the step and its fit
+        c = c * (At.T @ (1.0 / r)) / m
+        c = c / c.sum()
+        return c, fitted(c)
+
+    def loglik(r):
+        return float(np.mean(np.log(r)))
 
     c = np.full(A.shape[1], 1.0 / A.shape[1])
-    obj = loglik(c)
+    r_c = fitted(c)
+    obj = loglik(r_c)
     for it in range(1, max_iter + 1):
         # SQUAREM extrapolation of two EM steps (Varadhan & Roland 2008),
         # kept only when it does not decrease the likelihood
-        c1 = em(c)
-        c2 = em(c1)
+        c1, r_1 = em(c, r_c)
+        c2, r_2 = em(c1, r_1)
         r, v = c1 - c, c2 - 2 * c1 + c
         nv = np.linalg.norm(v)
-        cand = c2
+        cand, r_cand = c2, r_2
         if nv > 0:
             step = -np.linalg.norm(r) / nv
             ext = np.maximum(c - 2 * step * r + step**2 * v, 0.0)
             if ext.sum() > 0:
-                ext = em(ext / ext.sum())
-                if loglik(ext) >= loglik(c2):
-                    cand = ext
-        new = loglik(cand)
-        c, gain, obj = cand, new - obj, new
+                ext = ext / ext.sum()
+                ext, r_ext = em(ext, fitted(ext))
+                if loglik(r_ext) >= loglik(r_2):
+                    cand, r_cand = ext, r_ext
+        new = loglik(r_cand)
+        c, r_c, gain, obj = cand, r_cand, new - obj, new
         if gain <= tol * max(abs(new), 1.0):
             return c / b, it, True
     return c / b, max_iter, False
@@ -183,11 +189,6 @@ class KLIEP(WeighterMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def _solve(self, X_source, p, X_nu, sigma):
-        A = rbf(X_nu, self.centers_, sigma)
-        b = p @ rbf(X_source, self.centers_, sigma)
-        return _kliep_solve(A, b, self.max_iter, self.tol)
-
     def _fit(self, X, y, sample_weight, X_target=None):
         if X_target is None:
             self.centers_ = self.coef_ = self.bandwidth_ = self.cv_scores_ = None
@@ -213,21 +214,18 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 )
             rows = rng.permutation(m)[:MAX_CV_ROWS]
             folds = np.array_split(rows, min(self.n_folds, rows.shape[0]))
-            scores = []
-            for s in sigmas:
-                fold_scores = []
-                for held in folds:
-                    train = np.setdiff1d(rows, held)
-                    a, _, _ = self._solve(X, p, X_target[train], s)
-                    r = rbf(X_target[held], self.centers_, s) @ a
-                    fold_scores.append(np.mean(np.log(np.maximum(r, 1e-300))))
-                scores.append(np.mean(fold_scores))
-            self.cv_scores_ = np.asarray(scores)
+            self.cv_scores_ = self._cv_scores(X, p, X_target, rows, folds, sigmas)
+            scores = self.cv_scores_
             sigma = float(sigmas[int(np.argmax(scores))])
         else:
             sigma = float(sigmas[0])
         self.bandwidth_ = sigma
-        self.coef_, self.n_iter_, converged = self._solve(X, p, X_target, sigma)
+        self.coef_, self.n_iter_, converged = _kliep_solve(
+            rbf(X_target, self.centers_, sigma),
+            p @ rbf(X, self.centers_, sigma),
+            self.max_iter,
+            self.tol,
+        )
         if not converged:
             warnings.warn(
                 f"KLIEP did not converge in max_iter={self.max_iter} steps; "
@@ -237,6 +235,31 @@ class KLIEP(WeighterMixin, BaseEstimator):
             )
         w = rbf(X, self.centers_, sigma) @ self.coef_
         return w if np.any(w * sample_weight > 0) else np.ones(X.shape[0])
+
+    def _cv_scores(self, X, p, X_target, rows, folds, sigmas):
+        """Mean held-out log-ratio per bandwidth (likelihood cross-validation).
+
+        The distances to the centres are computed once for the whole grid.
+        Each fold's EM starts from the uniform point: a warm start from the
+        previous fold stops the (slow, flat) ascent elsewhere within ``tol``
+        and changed the selected bandwidth in 2 of 16 measured cases.
+        """
+        D_source = sq_dists(X, self.centers_)
+        D_target = sq_dists(X_target[rows], self.centers_)
+        position = np.empty(X_target.shape[0], dtype=int)
+        position[rows] = np.arange(rows.shape[0])
+        scores = []
+        for s in sigmas:
+            b = p @ rbf_from_sq_dists(D_source, s)
+            K = rbf_from_sq_dists(D_target, s)
+            fold_scores = []
+            for held in folds:
+                train = position[np.setdiff1d(rows, held)]
+                a, _, _ = _kliep_solve(K[train], b, self.max_iter, self.tol)
+                r = K[position[held]] @ a
+                fold_scores.append(np.mean(np.log(np.maximum(r, 1e-300))))
+            scores.append(np.mean(fold_scores))
+        return np.asarray(scores)
 
     def _compute_weights(self, X, y, X_target=None):
         if self.coef_ is None:

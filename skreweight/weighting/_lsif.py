@@ -10,7 +10,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from .._core.kernels import median_bandwidth, rbf
+from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -39,17 +39,17 @@ def _loo_scores(Phi_de, Phi_nu, relative, regs):
     m = Phi_nu.shape[0]
     k = min(n, m, MAX_LOO_PAIRS)
     a = relative
-    H = a * Phi_nu.T @ Phi_nu / m + (1 - a) * Phi_de.T @ Phi_de / n
     h = Phi_nu.mean(axis=0)
     U, V = Phi_nu[:k].T, Phi_de[:k].T  # b x k
     s_u = a / (m - 1)
     s_v = (1 - a) / (n - 1)
+    # H_{-i} + reg I = M - s_u u u^T - s_v v v^T with M = M_0 + reg I; the
+    # Gram matrices, the O(n b^2) part, are shared by every reg
+    M_0 = a * m / (m - 1) * Phi_nu.T @ Phi_nu / m
+    M_0 = M_0 + (1 - a) * n / (n - 1) * Phi_de.T @ Phi_de / n
     out = []
     for reg in regs:
-        # H_{-i} + reg I = M - s_u u u^T - s_v v v^T, with
-        M = a * m / (m - 1) * Phi_nu.T @ Phi_nu / m
-        M = M + (1 - a) * n / (n - 1) * Phi_de.T @ Phi_de / n + reg * np.eye(b)
-        cf = cho_factor(M)
+        cf = cho_factor(M_0 + reg * np.eye(b))
         MiU, MiV, Mih = cho_solve(cf, U), cho_solve(cf, V), cho_solve(cf, h)
         uu = np.einsum("ij,ij->j", U, MiU)
         uv = np.einsum("ij,ij->j", U, MiV)
@@ -70,7 +70,6 @@ def _loo_scores(Phi_de, Phi_nu, relative, regs):
         r_de = np.einsum("ij,ij->j", V, theta)
         score = np.mean(a / 2 * r_nu**2 + (1 - a) / 2 * r_de**2 - r_nu)
         out.append(score)
-    del H
     return np.asarray(out)
 
 
@@ -124,11 +123,14 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
                     "leave-one-out, which needs at least 2 source and 2 target "
                     f"rows (got {X.shape[0]} and {m}). Pass fixed values."
                 )
+            # squared distances to the centres once, a kernel per bandwidth
+            D_de = sq_dists(X, self.centers_)
+            D_nu = sq_dists(X_target, self.centers_)
             scores = np.array(
                 [
                     _loo_scores(
-                        rbf(X, self.centers_, s),
-                        rbf(X_target, self.centers_, s),
+                        rbf_from_sq_dists(D_de, s),
+                        rbf_from_sq_dists(D_nu, s),
                         self._relative,
                         regs,
                     )
