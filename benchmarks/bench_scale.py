@@ -35,6 +35,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 METHODS = [
     "DoubleWeightingClassifier",
@@ -104,12 +105,15 @@ def run_cell(method, n, pythonpath, timeout):
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     try:
+        # run from the temporary directory: ``python -c`` puts the working
+        # directory first on sys.path, which would shadow ``--pythonpath``
         out = subprocess.run(
             [sys.executable, "-c", _CELL, method, str(n)],
             env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
+            cwd=tempfile.gettempdir(),
         )
     except subprocess.TimeoutExpired:
         return {"method": method, "n": n, "timeout_s": timeout}

@@ -405,10 +405,11 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
             q, Psi_t = p[keep], Psi[keep]
         grid = D_GRID if self.D == "auto" else (float(self.D),)
         best, self.risks_ = None, {}
+        shared = {}  # bandwidth, kernel operator, step size: one for the grid
         for D in grid:
             if shift:
                 beta, alpha, _, n_iter, converged = double_weights(
-                    self, X, sw, Xt, q, D
+                    self, X, sw, Xt, q, D, cache=shared
                 )
                 if not converged:
                     warnings.warn(
