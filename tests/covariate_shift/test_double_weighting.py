@@ -228,3 +228,23 @@ def test_log_loss_classifier(data):
     proba = clf.predict_proba(data.X_target)
     assert_allclose(proba.sum(axis=1), 1.0)
     assert np.all(clf.classes_[proba.argmax(1)] == clf.predict(data.X_target))
+
+
+def test_auto_grid_shares_only_what_d_does_not_change():
+    """D="auto" builds one kernel operator (bandwidth, landmarks) and step
+    size for the whole grid: each risk of the grid equals that of a fresh fit
+    at that D, and the chosen D's solution is that fresh fit's, bit for bit,
+    with the exact kernel and with a Nystroem factor."""
+    data = make_covariate_shift(n_source=120, n_target=130, random_state=3)
+    Xs, ys, Xt = data.X_source, data.y_source, data.X_target
+    for approximation in ("exact", "nystroem"):
+        kw = dict(approximation=approximation, n_components=40, random_state=0)
+        auto = DoubleWeightingClassifier(D="auto", **kw).fit(Xs, ys, X_target=Xt)
+        assert list(auto.risks_) == list(D_GRID)
+        for D in {D_GRID[0], D_GRID[4], D_GRID[-1], auto.D_}:
+            one = DoubleWeightingClassifier(D=D, **kw).fit(Xs, ys, X_target=Xt)
+            assert one.minimax_risk_ == auto.risks_[D]
+            if D == auto.D_:
+                assert np.array_equal(one.coef_, auto.coef_)
+                assert np.array_equal(one.beta_, auto.beta_)
+                assert np.array_equal(one.alpha_, auto.alpha_)
