@@ -464,8 +464,9 @@ class SlicedEnergyOperator(Operator):
     random directions gives a kernel that is conditionally positive definite
     too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
     with the points sorted and ``M``, ``S`` the running sums of ``m`` and
-    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
-    n x n matrix, after one sort per direction. The products run over blocks
+    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``, where ``T_i = u_i M_i - S_i``
+    is itself the running sum of ``(u_i - u_(i-1)) M_(i-1)``: each product
+    costs O(n P), no n x n matrix, after one sort per direction. The products run over blocks
     of directions of about ``block_numbers`` entries each, contiguous in
     sorted order, so that the running sums stay in cache; nothing is
     scattered.
@@ -482,12 +483,14 @@ class SlicedEnergyOperator(Operator):
         self.scale = sphere_constant(d) / theta.shape[1]
         U = (Xg @ theta).T  # (P, n): the projections, one row per direction
         self.order = np.argsort(U, axis=1, kind="stable")
-        self.sorted = np.take_along_axis(U, self.order, axis=1)
+        # gaps between consecutive sorted projections: T_i = u_i M_i - S_i
+        # obeys T_i = T_(i-1) + gap_i M_(i-1), one running sum, no cancellation
+        self._gaps = np.diff(np.take_along_axis(U, self.order, axis=1), axis=1)
         self._usum = U.sum(axis=0)
-        # directions in blocks of about 2**18 numbers, so the working buffers
-        # stay in cache; ``_unsort[b]`` maps each row back from the block's
-        # sorted positions (flat index ``p * n + rank``)
-        n, P = self.n, self.sorted.shape[0]
+        # directions in blocks of about ``block_numbers`` entries, so the
+        # buffers stay in cache; ``_unsort[b]`` maps each row back from its
+        # block's sorted positions (flat index ``p * n + rank``)
+        n, P = self.n, self.order.shape[0]
         self._block = max(1, min(P, self.block_numbers // max(n, 1)))
         rank = np.empty_like(self.order)
         np.put_along_axis(rank, self.order, np.arange(n)[None, :], axis=1)
@@ -502,24 +505,22 @@ class SlicedEnergyOperator(Operator):
         self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
 
     def matvec(self, m):
-        # per block of directions, in sorted order: M, S the running sums of
-        # m and m u, then u_i M_i - S_i, gathered back to the rows' order
-        out, total = np.zeros(self.n), 0.0
-        for b, s in enumerate(range(0, self.sorted.shape[0], self._block)):
+        # sum_j m_j |u_i - u_j| = 2 T_i + sum(m u) - sum(m) u_i: per block of
+        # directions, in sorted order, the running sums M of m and T of
+        # gap * M, then T gathered back to the rows' order and summed
+        out = np.zeros(self.n)
+        for b, s in enumerate(range(0, self.order.shape[0], self._block)):
             k = self._unsort[b].shape[0]
-            u = self.sorted[s : s + k]
-            M, S, back = (buf[:k] for buf in self._buf)
+            M, T, back = (buf[:k] for buf in self._buf)
             np.take(m, self.order[s : s + k], out=M)
-            np.multiply(M, u, out=S)
-            np.cumsum(S, axis=1, out=S)
             np.cumsum(M, axis=1, out=M)
-            M *= u
-            M -= S
-            total += S[:, -1].sum()
-            np.take(M, self._unsort[b], out=back)
+            T[:, 0] = 0.0
+            np.multiply(M[:, :-1], self._gaps[s : s + k], out=T[:, 1:])
+            np.cumsum(T, axis=1, out=T)
+            np.take(T, self._unsort[b], out=back)
             out += back.sum(axis=0)
         out *= 2.0
-        out += total - m.sum() * self._usum
+        out += float(m @ self._usum) - m.sum() * self._usum
         return -self.scale * out
 
     def linear(self):
