@@ -30,6 +30,8 @@ __all__ = ["DoubleWeightingClassifier"]
 D_GRID = tuple(1.0 / (1.0 - g) ** 2 for g in np.round(np.arange(0, 1.0, 0.1), 1))
 
 _DELTA = 1e-6
+#: Target rows above which the minimax LP is solved by interior point.
+_IPM_MIN_ROWS = 2000
 
 
 def _psi(X, fit_intercept):
@@ -107,7 +109,10 @@ def _mrc_lp(Psi_t, alpha, q, tau, lam, n_classes, max_rounds=50):
     ``phi_j >= (sum_{y in S} alpha_j Phi(x'_j, y).mu - 1) / |S|`` for every
     non-empty label set ``S``. All sets are enumerated up to 4 classes;
     above, the maximising set of each row is added until none is violated
-    (constraint generation, exact at termination). HiGHS solves each LP.
+    (constraint generation, exact at termination). HiGHS solves each LP:
+    by interior point and crossover above :data:`_IPM_MIN_ROWS` target rows,
+    by the simplex below (the optimum can be a face: the two may then
+    return different optimal ``mu`` of the same risk).
     Returns ``mu, phi, risk`` with ``risk`` the minimax risk ``R(U)``.
     """
     t, d = Psi_t.shape
@@ -125,6 +130,10 @@ def _mrc_lp(Psi_t, alpha, q, tau, lam, n_classes, max_rounds=50):
     rows_mask = np.repeat(masks, t, axis=0)
     c = np.r_[-tau + lam, tau + lam, q]
     bounds = [(0, None)] * (2 * m) + [(None, None)] * t
+    # HiGHS's interior point (with crossover to a vertex) is 2-3 times
+    # faster than its simplex from a few thousand target rows on (2.9 s
+    # against 1.0 s per LP at 4,000 rows, two classes); below, the simplex
+    method = "highs-ipm" if t > _IPM_MIN_ROWS else "highs"
     for _ in range(max_rounds):
         size = rows_mask.sum(axis=1)
         coef = (rows_mask[:, :, None] * Pa[rows_j][:, None, :]).reshape(-1, m)
@@ -137,7 +146,10 @@ def _mrc_lp(Psi_t, alpha, q, tau, lam, n_classes, max_rounds=50):
             [sparse.csr_matrix(coef), sparse.csr_matrix(-coef), phi_part],
             format="csr",
         )
-        res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method="highs")
+        res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method=method)
+        if res.status != 0 and method != "highs":  # fall back on the simplex
+            method = "highs"
+            res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method=method)
         if res.status != 0:
             raise RuntimeError(f"The minimax risk LP failed: {res.message}")
         mu = res.x[:m] - res.x[m : 2 * m]
