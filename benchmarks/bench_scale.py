@@ -84,7 +84,7 @@ elif method.startswith("IPMBalancing"):
     info = {"ipm": float(est.ipm_[0]), "w_sum_sq": float(wc @ wc),
             "n_iter": int(est.n_iter_)}
 else:
-    est = {"ULSIF": ULSIF, "RuLSIF": RuLSIF, "KLIEP": KLIEP}[method]()
+    est = {"ULSIF": ULSIF, "RuLSIF": RuLSIF, "KLIEP": KLIEP}[method](random_state=0)
     est.fit(data.X_source, X_target=data.X_target)
     w = est.weights_
     info = {"bandwidth": float(getattr(est, "bandwidth_", np.nan)),
