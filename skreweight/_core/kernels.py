@@ -466,10 +466,11 @@ class SlicedEnergyOperator(Operator):
     with the points sorted and ``M``, ``S`` the running sums of ``m`` and
     ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``, where ``T_i = u_i M_i - S_i``
     is itself the running sum of ``(u_i - u_(i-1)) M_(i-1)``: each product
-    costs O(n P), no n x n matrix, after one sort per direction. The products run over blocks
-    of directions of about ``block_numbers`` entries each, contiguous in
-    sorted order, so that the running sums stay in cache; nothing is
-    scattered.
+    costs O(n P), no n x n matrix, after one sort per direction. The
+    products run over blocks of directions of about ``block_numbers``
+    entries each, contiguous in sorted order, so that the running sums stay
+    in cache; nothing is scattered. Memory: three ``P x n`` arrays (sort
+    orders, ranks and gaps), 24 bytes per row and direction.
     """
 
     block_numbers = 2**18
@@ -494,15 +495,16 @@ class SlicedEnergyOperator(Operator):
         self._block = max(1, min(P, self.block_numbers // max(n, 1)))
         rank = np.empty_like(self.order)
         np.put_along_axis(rank, self.order, np.arange(n)[None, :], axis=1)
-        self._unsort = [
-            rank[s : s + self._block] + n * np.arange(min(self._block, P - s))[:, None]
-            for s in range(0, P, self._block)
-        ]
+        self._unsort = []  # views of ``rank``, offset in place
+        for s in range(0, P, self._block):
+            block = rank[s : s + self._block]
+            block += n * np.arange(block.shape[0])[:, None]
+            self._unsort.append(block)
         self._buf = np.empty((3, self._block, n))
         q = st / st.sum()
         Ut = (Xt @ theta).T
-        self.b = -self.scale * self._cross(U, Ut, q).sum(axis=0)
-        self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
+        self.b = -self.scale * self._cross(U.T, Ut, q)
+        self.ktt = -self.scale * float(self._cross(Ut.T, Ut, q) @ q)
 
     def matvec(self, m):
         # sum_j m_j |u_i - u_j| = 2 T_i + sum(m u) - sum(m) u_i: per block of
@@ -528,13 +530,14 @@ class SlicedEnergyOperator(Operator):
 
     @staticmethod
     def _cross(U, V, q):
-        """``sum_j q_j |U_pi - V_pj|`` for each direction ``p`` (P, n)."""
-        out = np.empty_like(U)
-        for p in range(U.shape[0]):
+        """``sum_p sum_j q_j |U_ip - V_pj|`` for the rows ``U`` (n, P)."""
+        out = np.zeros(U.shape[0])
+        for p in range(V.shape[0]):
             order = np.argsort(V[p], kind="stable")
             v, w = V[p, order], q[order]
             M = np.r_[0.0, np.cumsum(w)]
             S = np.r_[0.0, np.cumsum(w * v)]
-            k = np.searchsorted(v, U[p], side="right")  # targets at or below
-            out[p] = U[p] * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
+            u = U[:, p]
+            k = np.searchsorted(v, u, side="right")  # targets at or below
+            out += u * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
         return out
