@@ -250,7 +250,9 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     D : float >= 1 or "auto", default=4.0
         Double-weighting trade-off (see
         :class:`~skreweight.weighting.DoubleWeighting`); ``"auto"`` picks the
-        value of the paper's grid with the smallest minimax risk.
+        value of the paper's grid with the smallest minimax risk (the grid
+        shares one bandwidth, kernel operator and step size, which do not
+        depend on ``D``).
     B : float, default=1000.0
         Bound on the source weights (``B / sqrt(D)``).
     loss : {"0-1", "log"}, default="0-1"
