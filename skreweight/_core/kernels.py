@@ -309,40 +309,84 @@ class SourceBlockOperator(Operator):
 
 # ------------------------------------------------ balancing (MMD and energy)
 def gaussian_kernel(A, B, bandwidths):
-    """Average of the Gaussian kernel blocks of several bandwidths."""
-    sq = np.sum(A**2, axis=1)[:, None] + np.sum(B**2, axis=1)[None, :] - 2.0 * A @ B.T
+    """Average of the Gaussian kernel blocks of several bandwidths.
+
+    Built in place: one ``len(A) x len(B)`` matrix for one bandwidth, two for
+    several (the squared distances and the running sum).
+    """
+    sq = np.einsum("ij,ij->i", A, A)[:, None] - 2.0 * (A @ B.T)
+    sq += np.einsum("ij,ij->i", B, B)[None, :]
     np.maximum(sq, 0.0, out=sq)
-    K = np.zeros_like(sq)
+    if len(bandwidths) == 1:
+        sq *= -1.0 / (2.0 * bandwidths[0] ** 2)
+        return np.exp(sq, out=sq)
+    K, tmp = np.zeros_like(sq), np.empty_like(sq)
     for g in bandwidths:
-        K += np.exp(-sq / (2.0 * g**2))
-    return K / len(bandwidths)
+        np.multiply(sq, -1.0 / (2.0 * g**2), out=tmp)
+        K += np.exp(tmp, out=tmp)
+    K /= len(bandwidths)
+    return K
+
+
+def gaussian_kernel_matvec(A, B, q, bandwidths, chunk=2**22):
+    """``gaussian_kernel(A, B) @ q`` in row blocks of about ``chunk`` entries."""
+    out = np.empty(A.shape[0])
+    step = max(1, chunk // max(B.shape[0], 1))
+    for i in range(0, A.shape[0], step):
+        out[i : i + step] = gaussian_kernel(A[i : i + step], B, bandwidths) @ q
+    return out
+
+
+def fourier_features(X, W, c, scale, chunk=2**22):
+    """``scale * cos(X W + c)`` built in row blocks, without temporaries."""
+    out = np.empty((X.shape[0], W.shape[1]))
+    step = max(1, chunk // max(W.shape[1], 1))
+    for i in range(0, X.shape[0], step):
+        block = out[i : i + step]
+        np.matmul(X[i : i + step], W, out=block)
+        block += c
+        np.cos(block, out=block)
+        block *= scale
+    return out
 
 
 class ArmKernelOperator(Operator):
     """Gaussian Gram matrix of an arm against a target, exact or by random
-    Fourier features (``factor``), with ``linear() = K_at q``."""
+    Fourier features (``factor``), with ``linear() = K_at q``.
+
+    Random features: one block of ``n_components // len(bandwidths)``
+    features per bandwidth, filled in row blocks into the ``n x
+    n_components`` factor (8 bytes an entry, nothing else of that size);
+    the target side is only ever needed through ``mu = F_t^T q``, which is
+    accumulated by row blocks.
+    """
 
     def __init__(self, Xg, Xt, st, bandwidths, n_components, rng, blocks=None):
         self.ktt, self.n = None, Xg.shape[0]
+        q = st / st.sum()
         if blocks is not None:  # slices of one precomputed Gram matrix
             self.K, Kgt, Ktt = blocks
-            q = st / st.sum()
             self.b, self.ktt, self.F = Kgt @ q, float(q @ Ktt @ q), None
         elif n_components is None:
             self.K = gaussian_kernel(Xg, Xg, bandwidths)
-            self.b = gaussian_kernel(Xg, Xt, bandwidths) @ (st / st.sum())
+            self.b = gaussian_kernel_matvec(Xg, Xt, q, bandwidths)
             self.F = None
         else:
             per = max(1, n_components // len(bandwidths))
-            blocks_g, blocks_t = [], []
-            for g in bandwidths:
+            draws = []
+            for g in bandwidths:  # the draws in the order of earlier releases
                 W = rng.normal(scale=1.0 / g, size=(Xg.shape[1], per))
-                c = rng.uniform(0, 2 * np.pi, size=per)
-                scale = np.sqrt(2.0 / (per * len(bandwidths)))
-                blocks_g.append(scale * np.cos(Xg @ W + c))
-                blocks_t.append(scale * np.cos(Xt @ W + c))
-            self.F = self.factor = np.hstack(blocks_g)
-            self.mu = np.hstack(blocks_t).T @ (st / st.sum())
+                draws.append((W, rng.uniform(0, 2 * np.pi, size=per)))
+            W = np.hstack([w for w, _ in draws])
+            c = np.concatenate([c for _, c in draws])
+            scale = np.sqrt(2.0 / (per * len(bandwidths)))
+            self.F = self.factor = fourier_features(Xg, W, c, scale)
+            step = max(1, 2**22 // W.shape[1])
+            self.mu = np.zeros(W.shape[1])
+            for i in range(0, Xt.shape[0], step):
+                self.mu += (
+                    fourier_features(Xt[i : i + step], W, c, scale).T @ q[i : i + step]
+                )
             self.K = None
 
     def matvec(self, m):
@@ -380,7 +424,8 @@ class EnergyOperator(Operator):
             self.K, Kgt, Ktt = blocks
             self.b, self.ktt = Kgt @ q, float(q @ Ktt @ q)
         else:
-            self.K = -cdist(Xg, Xg)
+            self.K = cdist(Xg, Xg)
+            np.negative(self.K, out=self.K)
             self.b = -distance_matvec(Xg, Xt, q)
             self.ktt = -float(q @ distance_matvec(Xt, Xt, q))
 
@@ -419,9 +464,16 @@ class SlicedEnergyOperator(Operator):
     random directions gives a kernel that is conditionally positive definite
     too (a sum of 1-D ones). In one dimension ``sum_j m_j |u_i - u_j|`` is,
     with the points sorted and ``M``, ``S`` the running sums of ``m`` and
-    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``: each product costs O(n P), no
-    n x n matrix, after one sort per direction.
+    ``m u``, ``u_i (2 M_i - M) + S - 2 S_i``, where ``T_i = u_i M_i - S_i``
+    is itself the running sum of ``(u_i - u_(i-1)) M_(i-1)``: each product
+    costs O(n P), no n x n matrix, after one sort per direction. The
+    products run over blocks of directions of about ``block_numbers``
+    entries each, contiguous in sorted order, so that the running sums stay
+    in cache; nothing is scattered. Memory: three ``P x n`` arrays (sort
+    orders, ranks and gaps), 24 bytes per row and direction.
     """
+
+    block_numbers = 2**18
 
     def __init__(self, Xg, Xt, st, n_directions, rng):
         if Xg.shape[1] == 0:  # no covariate left: every distance is 0
@@ -432,23 +484,45 @@ class SlicedEnergyOperator(Operator):
         self.scale = sphere_constant(d) / theta.shape[1]
         U = (Xg @ theta).T  # (P, n): the projections, one row per direction
         self.order = np.argsort(U, axis=1, kind="stable")
-        self.sorted = np.take_along_axis(U, self.order, axis=1)
-        self._flat = self.order.ravel()
+        # gaps between consecutive sorted projections: T_i = u_i M_i - S_i
+        # obeys T_i = T_(i-1) + gap_i M_(i-1), one running sum, no cancellation
+        self._gaps = np.diff(np.take_along_axis(U, self.order, axis=1), axis=1)
         self._usum = U.sum(axis=0)
+        # directions in blocks of about ``block_numbers`` entries, so the
+        # buffers stay in cache; ``_unsort[b]`` maps each row back from its
+        # block's sorted positions (flat index ``p * n + rank``)
+        n, P = self.n, self.order.shape[0]
+        self._block = max(1, min(P, self.block_numbers // max(n, 1)))
+        rank = np.empty_like(self.order)
+        np.put_along_axis(rank, self.order, np.arange(n)[None, :], axis=1)
+        self._unsort = []  # views of ``rank``, offset in place
+        for s in range(0, P, self._block):
+            block = rank[s : s + self._block]
+            block += n * np.arange(block.shape[0])[:, None]
+            self._unsort.append(block)
+        self._buf = np.empty((3, self._block, n))
         q = st / st.sum()
         Ut = (Xt @ theta).T
-        self.b = -self.scale * self._cross(U, Ut, q).sum(axis=0)
-        self.ktt = -self.scale * float(self._cross(Ut, Ut, q).sum(axis=0) @ q)
+        self.b = -self.scale * self._cross(U.T, Ut, q)
+        self.ktt = -self.scale * float(self._cross(Ut.T, Ut, q) @ q)
 
     def matvec(self, m):
-        ms = m[self.order]
-        M = np.cumsum(ms, axis=1)
-        S = np.cumsum(ms * self.sorted, axis=1)
-        M *= self.sorted
-        M -= S  # u_i M_i - S_i, summed over directions by bincount below
-        out = np.bincount(self._flat, weights=M.ravel(), minlength=self.n)
+        # sum_j m_j |u_i - u_j| = 2 T_i + sum(m u) - sum(m) u_i: per block of
+        # directions, in sorted order, the running sums M of m and T of
+        # gap * M, then T gathered back to the rows' order and summed
+        out = np.zeros(self.n)
+        for b, s in enumerate(range(0, self.order.shape[0], self._block)):
+            k = self._unsort[b].shape[0]
+            M, T, back = (buf[:k] for buf in self._buf)
+            np.take(m, self.order[s : s + k], out=M)
+            np.cumsum(M, axis=1, out=M)
+            T[:, 0] = 0.0
+            np.multiply(M[:, :-1], self._gaps[s : s + k], out=T[:, 1:])
+            np.cumsum(T, axis=1, out=T)
+            np.take(T, self._unsort[b], out=back)
+            out += back.sum(axis=0)
         out *= 2.0
-        out += S[:, -1].sum() - m.sum() * self._usum
+        out += float(m @ self._usum) - m.sum() * self._usum
         return -self.scale * out
 
     def linear(self):
@@ -456,13 +530,14 @@ class SlicedEnergyOperator(Operator):
 
     @staticmethod
     def _cross(U, V, q):
-        """``sum_j q_j |U_pi - V_pj|`` for each direction ``p`` (P, n)."""
-        out = np.empty_like(U)
-        for p in range(U.shape[0]):
+        """``sum_p sum_j q_j |U_ip - V_pj|`` for the rows ``U`` (n, P)."""
+        out = np.zeros(U.shape[0])
+        for p in range(V.shape[0]):
             order = np.argsort(V[p], kind="stable")
             v, w = V[p, order], q[order]
             M = np.r_[0.0, np.cumsum(w)]
             S = np.r_[0.0, np.cumsum(w * v)]
-            k = np.searchsorted(v, U[p], side="right")  # targets at or below
-            out[p] = U[p] * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
+            u = U[:, p]
+            k = np.searchsorted(v, u, side="right")  # targets at or below
+            out += u * (2.0 * M[k] - M[-1]) + S[-1] - 2.0 * S[k]
         return out

@@ -156,6 +156,7 @@ def solve_matching(
     tol,
     metric=None,
     verbose=0,
+    cache=None,
 ):
     """Minimise ``||sum_i p_i beta_i phi(x_i) - sum_j q_j alpha_j phi(x'_j)||^2``.
 
@@ -166,6 +167,10 @@ def solve_matching(
     projection use the metric ``diag(metric, 1)`` (``metric`` = the source
     rows' ``sample_weight``), so an integer ``sample_weight`` follows exactly
     the path of repeated rows.
+
+    ``cache`` (a dict) keeps the step size between calls on the same ``op``,
+    ``p``, ``q`` and ``metric`` (a grid of ``D``): it depends on them and on
+    ``free_alpha`` only.
 
     Returns ``beta, alpha, objective, n_iter, converged``.
     """
@@ -184,7 +189,10 @@ def solve_matching(
     u = np.random.RandomState(0).uniform(0.5, 1.5, n + t)
     if not free_alpha:
         u[n:] = 0.0
-    lip = _step_size(hess_vec, u)
+    cache = {} if cache is None else cache
+    if ("lip", free_alpha) not in cache:
+        cache["lip", free_alpha] = _step_size(hess_vec, u)
+    lip = cache["lip", free_alpha]
 
     def oracle(y):
         kv = op.matvec(scale * y)
@@ -268,13 +276,19 @@ def warn_uncovered(owner, share, beta, sw):
         )
 
 
-def double_weights(est, X, sample_weight, X_target, q, D):
+def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
     """Solve DW-KMM for ``est``'s parameters; return raw ``beta, alpha``.
 
     Sets ``bandwidth_``, ``approximation_`` and ``uncovered_target_share_`` on
-    ``est``; returns ``beta, alpha, objective, n_iter, converged``.
+    ``est``; returns ``beta, alpha, objective, n_iter, converged``. A
+    ``cache`` dict shared by the calls of a grid of ``D`` on the same rows
+    keeps what does not depend on ``D``: the bandwidth and kernel operator
+    (the same landmarks), the step size and the target coverage.
     """
-    op = est._setup_kernel(X, X_target)
+    cache = {} if cache is None else cache
+    if "op" not in cache:
+        cache["op"] = est._setup_kernel(X, X_target)
+    op = cache["op"]
     n_eff = sample_weight.sum()
     p = sample_weight / n_eff
     eps = getattr(est, "eps", None)
@@ -293,8 +307,11 @@ def double_weights(est, X, sample_weight, X_target, q, D):
         tol=est.tol,
         metric=sample_weight,
         verbose=est.verbose,
+        cache=cache,
     )
-    est.uncovered_target_share_ = target_coverage(op, p, q)
+    if "coverage" not in cache:
+        cache["coverage"] = target_coverage(op, p, q)
+    est.uncovered_target_share_ = cache["coverage"]
     return beta, alpha, objective, n_iter, converged
 
 

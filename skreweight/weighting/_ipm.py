@@ -20,6 +20,7 @@ from .._core.kernels import (
     EnergyOperator,
     SlicedEnergyOperator,
     gaussian_kernel,
+    gaussian_kernel_matvec,
 )
 from .._core.optim import accelerated_affine_projected_gradient, project_simplex
 from ..utils._progress import Progress
@@ -30,10 +31,11 @@ __all__ = ["IPMBalancing"]
 
 logger = logging.getLogger(__name__)
 
-# arms up to this many rows use the exact kernel (an n x n matrix); larger
-# ones random Fourier features ("mmd") or random directions ("energy")
-_EXACT_MAX_ROWS = 4000
+# arms whose n x n Gram matrix fits in ``gram_budget_mb`` use the exact
+# kernel; larger ones random Fourier features ("mmd") or random directions
+# ("energy")
 _N_DIRECTIONS = 200
+_N_FEATURES = 1000
 
 
 def _mmd_simplex_qp(op, s, alpha, *, tol, max_iter, rng):
@@ -145,8 +147,17 @@ class IPMBalancing(_BaseCausalWeighter):
         Gram matrix: with this many random Fourier features for ``"mmd"``,
         with the sliced energy distance over this many random directions
         (uniform on the sphere, in orthogonal blocks) for ``"energy"``. When
-        None, the exact kernel is used for arms up to 4,000 rows, and above
-        that 1,000 features (``"mmd"``) or 200 directions (``"energy"``).
+        None, the exact kernel is used for arms whose Gram matrix fits in
+        ``gram_budget_mb`` (arms up to 4,000 rows by default), and above that
+        1,000 features (``"mmd"``) or 200 directions (``"energy"``).
+    gram_budget_mb : float, default=128.0
+        Largest size, in megabytes (1e6 bytes), of the exact ``n_a x n_a``
+        Gram (or distance) matrix; 8 bytes an entry, so 128 MB is an arm of
+        4,000 rows. Above it the approximation of ``n_components`` is used,
+        whose memory grows as ``n_a x n_components`` (``"mmd"``: 8 bytes per
+        row and feature, 512 MB at 64,000 rows) or ``n_a x 200`` x 24 bytes
+        (``"energy"``). A tuple ``bandwidth`` needs a second matrix of the
+        same size while the Gram matrix is built.
     n_units : int, default=100
         Number of sigmoid units of the ``"sigmoid"`` discriminator.
     max_iter : int, default=2000
@@ -228,6 +239,7 @@ class IPMBalancing(_BaseCausalWeighter):
         "bandwidth": [Interval(Real, 0, None, closed="neither"), tuple, list],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "gram_budget_mb": [Interval(Real, 0, None, closed="left")],
         "n_units": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -245,6 +257,7 @@ class IPMBalancing(_BaseCausalWeighter):
         bandwidth=10.0,
         alpha=0.0,
         n_components=None,
+        gram_budget_mb=128.0,
         n_units=100,
         max_iter=2000,
         tol=1e-4,
@@ -258,6 +271,7 @@ class IPMBalancing(_BaseCausalWeighter):
         self.bandwidth = bandwidth
         self.alpha = alpha
         self.n_components = n_components
+        self.gram_budget_mb = gram_budget_mb
         self.n_units = n_units
         self.max_iter = max_iter
         self.tol = tol
@@ -290,7 +304,8 @@ class IPMBalancing(_BaseCausalWeighter):
         if (
             self.discriminator != "sigmoid"
             and self.n_components is None
-            and 0 < np.sum(sw > 0) <= _EXACT_MAX_ROWS
+            and 0 < np.sum(sw > 0)
+            and self._fits_budget(np.sum(sw > 0))
         ):
             Zp = Z[sw > 0]
             if self.discriminator == "mmd":
@@ -341,11 +356,15 @@ class IPMBalancing(_BaseCausalWeighter):
         return raw
 
     # -- MMD, nonparametric: exact QP ---------------------------------------
+    def _fits_budget(self, n_rows):
+        """Whether an ``n_rows x n_rows`` float64 matrix fits ``gram_budget_mb``."""
+        return 8.0 * float(n_rows) ** 2 <= self.gram_budget_mb * 1e6
+
     def _operator(self, Zg, Zt, st, rng, blocks=None):
         energy = self.discriminator == "energy"
         n_comp = self.n_components
-        if n_comp is None and Zg.shape[0] > _EXACT_MAX_ROWS:
-            n_comp = _N_DIRECTIONS if energy else 1000
+        if n_comp is None and not self._fits_budget(Zg.shape[0]):
+            n_comp = _N_DIRECTIONS if energy else _N_FEATURES
         if n_comp is not None:
             blocks = None
         if energy and n_comp is None:
@@ -379,7 +398,7 @@ class IPMBalancing(_BaseCausalWeighter):
         if op.F is None:
             ktt = op.ktt
             if ktt is None:
-                ktt = float(q @ gaussian_kernel(Zt, Zt, self._bandwidths()) @ q)
+                ktt = float(q @ gaussian_kernel_matvec(Zt, Zt, q, self._bandwidths()))
             val = float(m @ op.matvec(m)) - 2 * float(op.linear() @ m) + ktt
         else:
             val = float(np.sum((op.F.T @ m - op.mu) ** 2))

@@ -18,7 +18,7 @@ from skreweight._core.kernels import (
     sphere_directions as _sphere_directions,
 )
 from skreweight.datasets import make_kang_schafer
-from skreweight.weighting import IPMBalancing, _ipm
+from skreweight.weighting import IPMBalancing
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,12 @@ def test_sphere_directions_are_unit_and_orthogonal_in_blocks():
     assert_allclose(theta[:, :4].T @ theta[:, :4], np.eye(4), atol=1e-12)
 
 
+@pytest.mark.parametrize("block_numbers", [2**18, 300, 1])
 @pytest.mark.parametrize("ties", [False, True])
-def test_sliced_matvec_matches_dense(ties):
-    """The O(n log n) products equal the dense sums of 1-D distances."""
+def test_sliced_matvec_matches_dense(ties, block_numbers, monkeypatch):
+    """The O(n log n) products equal the dense sums of 1-D distances, in one
+    block of directions, in blocks of 2 and of 1 (with a ragged last one)."""
+    monkeypatch.setattr(_SlicedEnergyOperator, "block_numbers", block_numbers)
     rng = np.random.RandomState(0)
     Xg, Xt = rng.normal(size=(150, 3)), rng.normal(size=(60, 3)) + 0.5
     if ties:  # discrete covariates: many equal projections
@@ -74,6 +77,7 @@ def test_sliced_matvec_matches_dense(ties):
     st = rng.uniform(0.5, 2.0, size=60)
     P = 7
     op = _SlicedEnergyOperator(Xg, Xt, st, P, np.random.RandomState(1))
+    assert op._block == min(P, max(1, block_numbers // 150))
     theta = _sphere_directions(3, P, np.random.RandomState(1))
     U, Ut = Xg @ theta, Xt @ theta
     c = _sphere_constant(3) / P
@@ -224,20 +228,22 @@ def test_sliced_weights_approach_the_exact_optimum(ks):
     assert gaps[1] < 0.01  # within 1% of the achievable reduction
 
 
-def test_large_arms_switch_to_slices(ks, monkeypatch):
+def test_large_arms_switch_to_slices(ks):
     t = ks.treatment
     explicit = IPMBalancing(
         estimand="ATT", discriminator="energy", n_components=200, random_state=3
     )
     explicit.fit(ks.X, treatment=t)
-    monkeypatch.setattr(_ipm, "_EXACT_MAX_ROWS", 50)
-    auto = IPMBalancing(estimand="ATT", discriminator="energy", random_state=3).fit(
-        ks.X, treatment=t
+    # a budget below an arm's distance matrix (8 bytes x 100^2 rows or more)
+    auto = IPMBalancing(
+        estimand="ATT", discriminator="energy", gram_budget_mb=0.05, random_state=3
     )
+    auto.fit(ks.X, treatment=t)
     assert_allclose(auto.weights_, explicit.weights_)
-    again = IPMBalancing(estimand="ATT", discriminator="energy", random_state=3).fit(
-        ks.X, treatment=t
+    again = IPMBalancing(
+        estimand="ATT", discriminator="energy", gram_budget_mb=0.05, random_state=3
     )
+    again.fit(ks.X, treatment=t)
     assert_allclose(again.weights_, auto.weights_)
 
 

@@ -4,6 +4,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from skreweight._core.kernels import (
+    ArmKernelOperator,
+    fourier_features,
+    gaussian_kernel_matvec,
+)
 from skreweight._core.kernels import gaussian_kernel as _gaussian_kernel
 from skreweight._core.optim import project_simplex as _project_simplex
 from skreweight.datasets import make_kang_schafer
@@ -219,3 +224,37 @@ def test_balance_scorer_needs_treatment(ks):
         BalanceScorer(min_ess_ratio=1.01)(fitted, ks.X, treatment=ks.treatment)
         == -np.inf
     )
+
+
+def test_random_features_are_the_closed_form():
+    """The factor built in row blocks is ``sqrt(2 / D) cos(X W + c)`` with the
+    draws of one block per bandwidth, and ``mu`` is the target's mean
+    feature, whatever the block size."""
+    rng = np.random.RandomState(0)
+    Xg, Xt = rng.normal(size=(70, 3)), rng.normal(size=(40, 3))
+    st = rng.uniform(0.5, 2.0, size=40)
+    op = ArmKernelOperator(Xg, Xt, st, (1.0, 3.0), 50, np.random.RandomState(5))
+    draws = np.random.RandomState(5)
+    W1, c1 = draws.normal(scale=1.0, size=(3, 25)), draws.uniform(0, 2 * np.pi, 25)
+    W2, c2 = draws.normal(scale=1 / 3, size=(3, 25)), draws.uniform(0, 2 * np.pi, 25)
+    W, c = np.hstack([W1, W2]), np.r_[c1, c2]
+    F, Ft = np.sqrt(2 / 50) * np.cos(Xg @ W + c), np.sqrt(2 / 50) * np.cos(Xt @ W + c)
+    assert_allclose(op.factor, F, rtol=1e-12, atol=1e-14)
+    assert_allclose(op.mu, Ft.T @ (st / st.sum()), rtol=1e-12, atol=1e-14)
+    assert_allclose(fourier_features(Xg, W, c, 0.2, chunk=7), 0.2 * np.cos(Xg @ W + c))
+    # the chunked exact products equal the dense ones
+    q = st / st.sum()
+    dense = _gaussian_kernel(Xg, Xt, (1.0, 3.0)) @ q
+    assert_allclose(gaussian_kernel_matvec(Xg, Xt, q, (1.0, 3.0), chunk=100), dense)
+
+
+def test_gram_budget_switches_to_random_features(ks):
+    """Below an arm's Gram matrix (8 bytes x 100^2 rows or more) the budget
+    selects the 1,000 random features, as an explicit n_components does;
+    the default budget keeps these arms exact."""
+    t = ks.treatment
+    explicit = IPMBalancing(n_components=1000, random_state=3).fit(ks.X, treatment=t)
+    budget = IPMBalancing(gram_budget_mb=0.05, random_state=3).fit(ks.X, treatment=t)
+    assert_allclose(budget.weights_, explicit.weights_, rtol=1e-10)
+    exact = IPMBalancing(random_state=3).fit(ks.X, treatment=t)
+    assert np.max(np.abs(exact.weights_ - explicit.weights_)) > 1e-6

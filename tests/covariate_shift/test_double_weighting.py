@@ -228,3 +228,48 @@ def test_log_loss_classifier(data):
     proba = clf.predict_proba(data.X_target)
     assert_allclose(proba.sum(axis=1), 1.0)
     assert np.all(clf.classes_[proba.argmax(1)] == clf.predict(data.X_target))
+
+
+def test_auto_grid_shares_only_what_d_does_not_change():
+    """D="auto" builds one kernel operator (bandwidth, landmarks) and step
+    size for the whole grid: each risk of the grid equals that of a fresh fit
+    at that D, and the chosen D's solution is that fresh fit's, bit for bit,
+    with the exact kernel and with a Nystroem factor."""
+    data = make_covariate_shift(n_source=120, n_target=130, random_state=3)
+    Xs, ys, Xt = data.X_source, data.y_source, data.X_target
+    for approximation in ("exact", "nystroem"):
+        kw = dict(approximation=approximation, n_components=40, random_state=0)
+        auto = DoubleWeightingClassifier(D="auto", **kw).fit(Xs, ys, X_target=Xt)
+        assert list(auto.risks_) == list(D_GRID)
+        for D in {D_GRID[0], D_GRID[4], D_GRID[-1], auto.D_}:
+            one = DoubleWeightingClassifier(D=D, **kw).fit(Xs, ys, X_target=Xt)
+            assert one.minimax_risk_ == auto.risks_[D]
+            if D == auto.D_:
+                assert np.array_equal(one.coef_, auto.coef_)
+                assert np.array_equal(one.beta_, auto.beta_)
+                assert np.array_equal(one.alpha_, auto.alpha_)
+
+
+@pytest.mark.parametrize("K", [2, 3, 5])
+def test_interior_point_lp_has_the_simplex_risk(K, monkeypatch):
+    """Large targets solve the minimax LP by interior point: the same optimal
+    risk as the simplex, and a feasible ``(mu, phi)`` that attains it."""
+    from skreweight.covariate_shift import _dwgcs
+
+    rng = np.random.RandomState(2)
+    t, d = 80, 3
+    Psi_t = _psi(rng.normal(size=(t, d)), True)
+    X, y = rng.normal(size=(60, d)), rng.randint(K, size=60)
+    alpha, q = rng.uniform(0.3, 1.0, t), np.full(t, 1 / t)
+    tau = _tau(_psi(X, True), y, np.full(60, 1 / 60), np.ones(60), K)
+    lam = _lambda_lp(Psi_t, alpha, q, tau, K)
+    _, _, simplex = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+    monkeypatch.setattr(_dwgcs, "_IPM_MIN_ROWS", 10)
+    mu, phi, ipm = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+    assert_allclose(ipm, simplex, rtol=1e-9)
+    scores = (alpha[:, None] * Psi_t) @ mu.reshape(K, -1).T
+    s = np.sort(scores, axis=1)[:, ::-1]
+    worst = np.max((np.cumsum(s, axis=1) - 1) / np.arange(1, K + 1), axis=1)
+    assert np.all(phi >= worst - 1e-7)
+    value = -tau @ mu + lam @ np.abs(mu) + q @ (1 + worst)
+    assert_allclose(value, ipm, rtol=1e-7)
