@@ -3,13 +3,13 @@
 ``tests/_recorded/outputs.npz`` is written by
 ``tests/_recorded/record_outputs.py``. It was first recorded before the core
 layer was extracted (issue 17), and every number was reproduced after it. It
-was re-recorded once since, when the new families landed, for two intended
-changes of issue 12, each checked before re-recording: the causal weighters'
+was re-recorded when the new families landed, for two intended changes of
+issue 12, each checked before re-recording: the causal weighters'
 common default estimand (ATE; with ``estimand="ATT"`` the old recording of
 ``EntropyBalancing`` and ``IPMBalancing`` is reproduced exactly) and the
 conformal calibration split drawn over distinct rows (so that integer
-``sample_weight`` equals repeated rows). It was re-recorded a third time for
-issue 21's blocked Gram products in MMD balancing: they sum in another order,
+``sample_weight`` equals repeated rows). It was re-recorded again for issue
+21's blocked Gram products in MMD balancing: they sum in another order,
 so the accelerated solver stops some iterations later, with the weights of
 ``IPMBalancing`` and ``BalancingPropensity`` within 2e-9 of the recording
 before (the solver's tolerance). Every recorded number must be
