@@ -16,6 +16,7 @@ The cases run on the fast test settings of INIT_PARAMS and, for a few cases,
 at the estimators' defaults.
 """
 
+import inspect
 import pickle
 import re
 import warnings
@@ -34,8 +35,15 @@ from skreweight.exceptions import MissingContextWarning
 from skreweight.utils._test_common import CONTEXT, _construct_instances
 from skreweight.utils.discovery import all_estimators
 
-N, N_TARGET = 40, 30
-OUTPUT_ATTRIBUTES = ("weights_", "effect_", "stderr_", "group_weights_")
+N, N_TARGET, N_ACTIONS = 40, 30, 3
+OUTPUT_ATTRIBUTES = (
+    "weights_",
+    "effect_",
+    "stderr_",
+    "group_weights_",
+    "value_",
+    "transition_matrix_",
+)
 OUTPUT_METHODS = ("predict", "predict_proba", "decision_function", "transform")
 
 
@@ -52,6 +60,12 @@ def _data(seed=0):
     X_target = rng.normal(0.3, 1.0, size=(N_TARGET, 3))
     y_target = (X_target[:, 0] > 0).astype(int)
     y_target[:4] = [0, 1, 0, 1]
+    # a logged bandit feedback: integer actions 0..N_ACTIONS-1 drawn from a
+    # softmax logging policy (every action on several rows), the logging
+    # propensity of each logged action, and a softmax evaluation policy
+    logging = _softmax(X @ rng.normal(scale=0.5, size=(3, N_ACTIONS)))
+    action = np.array([rng.choice(N_ACTIONS, p=p) for p in logging])
+    action[: 2 * N_ACTIONS] = np.tile(np.arange(N_ACTIONS), 2)
     return dict(
         X=X,
         y_class=y_class,
@@ -61,7 +75,15 @@ def _data(seed=0):
         X_target=X_target,
         y_target=y_target,
         target_group=np.tile([0, 1], N_TARGET // 2),
+        action=action,
+        logging_proba=logging[np.arange(N), action],
+        target_proba=_softmax(X @ rng.normal(size=(3, N_ACTIONS))),
     )
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class _Info:
@@ -72,8 +94,11 @@ class _Info:
         self.context = CONTEXT[name]
         tags = get_tags(estimator)
         self.allow_nan = tags.input_tags.allow_nan
+        # the y of a causal or off-policy estimator is an outcome or a reward,
+        # not class labels (an off-policy classifier's classes are the actions)
         self.regression = is_regressor(estimator) or (
-            "treatment" in self.context and not is_weighter(estimator)
+            ("treatment" in self.context or "action" in self.context)
+            and not is_weighter(estimator)
         )
         weighter_tags = getattr(tags, "weighter_tags", None)
         self.uses_y = (
@@ -83,6 +108,13 @@ class _Info:
         ) and name != "FitOnSourceAndTarget"
         self.classifier = self.uses_y and not self.regression
         self.sample_weight = has_fit_parameter(estimator, "sample_weight")
+        # the logged-bandit context beyond ``action`` that ``fit`` takes
+        fit_params = inspect.signature(estimator.fit).parameters
+        self.policy = tuple(
+            key
+            for key in ("target_proba", "logging_proba")
+            if "action" in self.context and key in fit_params
+        )
 
 
 def _public(cls, instance):
@@ -118,7 +150,7 @@ INSTANCES = _instances()
 def _inputs(info, d):
     """X, y, fit keywords for ``info`` on the clean data ``d``."""
     y = d["y_reg"] if info.regression else d["y_class"]
-    kw = {key: d[key] for key in info.context}
+    kw = {key: d[key] for key in info.context + info.policy}
     if info.name == "GSRClassifier":
         kw.update(y_target=d["y_target"], target_group=d["target_group"])
     return (
@@ -141,11 +173,13 @@ def _set(a, idx, value):
     return a
 
 
+# the context with one entry per row of X (X_target has its own rows)
+ROW_ALIGNED = ("treatment", "sample_group", "action", "target_proba", "logging_proba")
+
+
 def _rows(kw, sl):
     """Slice the row-aligned context (not X_target)."""
-    return {
-        k: (v[sl] if k in ("treatment", "sample_group") else v) for k, v in kw.items()
-    }
+    return {k: (v[sl] if k in ROW_ALIGNED else v) for k, v in kw.items()}
 
 
 def _with(kw, **new):
@@ -156,7 +190,11 @@ ALWAYS = lambda info: True  # noqa: E731
 
 
 def _has(key):
-    return lambda info: key in info.context
+    return lambda info: key in info.context or key in info.policy
+
+
+def _normalise_rows(p):
+    return p / p.sum(axis=1, keepdims=True)
 
 
 CASES = [
@@ -410,6 +448,124 @@ CASES = [
         "any",
         r"group",
     ),
+    # ------------------------------------------------- action (logged bandit)
+    (
+        "action_missing",
+        _has("action"),
+        lambda i, X, y, kw, d: (X, y, _with(kw, action=None)),
+        "error",
+        r"action",
+    ),
+    (
+        "action_wrong_length",
+        _has("action"),
+        lambda i, X, y, kw, d: (X, y, _with(kw, action=kw["action"][:-1])),
+        "error",
+        r"action",
+    ),
+    (
+        "nan_in_action",
+        _has("action"),
+        lambda i, X, y, kw, d: (X, y, _with(kw, action=_set(kw["action"], 5, np.nan))),
+        "error",
+        r"action",
+    ),
+    (
+        "single_action",
+        _has("action"),
+        lambda i, X, y, kw, d: (X, y, _with(kw, action=np.zeros(N, dtype=int))),
+        "any",
+        r"action|class",
+    ),
+    (
+        "string_actions",
+        _has("action"),
+        # three labels, sorted in the order of the integer codes (the columns
+        # of target_proba)
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, action=np.array(["bag", "hat", "shoes"])[kw["action"]]),
+        ),
+        "valid",
+        r"action",
+    ),
+    (
+        "action_outside_target_proba",
+        _has("target_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, action=_set(kw["action"], 5, N_ACTIONS).astype(int)),
+        ),
+        "error",
+        r"action.*target_proba|target_proba.*action",
+    ),
+    (
+        "target_proba_rows_not_summing_to_1",
+        _has("target_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, target_proba=_set(kw["target_proba"], 7, [0.5, 0.2, 0.1])),
+        ),
+        "error",
+        r"target_proba.*sum",
+    ),
+    (
+        "target_proba_other_rows",
+        _has("target_proba"),
+        lambda i, X, y, kw, d: (X, y, _with(kw, target_proba=kw["target_proba"][:-1])),
+        "error",
+        r"target_proba",
+    ),
+    (
+        "negative_target_proba",
+        _has("target_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(
+                kw,
+                target_proba=_set(kw["target_proba"], (7, slice(None)), [1.5, -0.5, 0]),
+            ),
+        ),
+        "error",
+        r"target_proba.*negative",
+    ),
+    (
+        "zero_logging_propensity",
+        _has("logging_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, logging_proba=_set(kw["logging_proba"], 5, 0.0)),
+        ),
+        "error",
+        r"logging_proba.*(propensity|positive)",
+    ),
+    (
+        "logging_proba_wrong_length",
+        _has("logging_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, logging_proba=kw["logging_proba"][:-1]),
+        ),
+        "error",
+        r"logging_proba",
+    ),
+    (
+        "tiny_logging_propensity",
+        _has("logging_proba"),
+        lambda i, X, y, kw, d: (
+            X,
+            y,
+            _with(kw, logging_proba=_set(kw["logging_proba"], 5, 1e-6)),
+        ),
+        "warn",
+        r"logging_proba|propensity",
+    ),
 ]
 
 # the cases also run at the estimators' default settings (where they differ)
@@ -528,7 +684,7 @@ def _check_compute_weights_contract(info, est, X, y, kw, where):
     the data (the rule that a silent all-zero ratio used to break)."""
     if not is_weighter(est) or not get_tags(est).weighter_tags.out_of_sample:
         return
-    new = {k: v for k, v in kw.items() if k in ("treatment", "sample_group")}
+    new = {k: v for k, v in kw.items() if k in ("treatment", "sample_group", "action")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         again = est.compute_weights(X, y, **new)

@@ -2,12 +2,12 @@
 
 On generated data of varied shape (hypothesis): the weights are finite and
 non-negative; they average 1 under ``sample_weight`` (per arm for causal
-weighters); they do not depend on the order of the rows; an integer
-``sample_weight`` equals repeated rows; and ``compute_weights`` on the training
-rows gives ``weights_`` wherever the method defines it. The budget is small
-(a few examples per weighter, derandomised) so that CI stays fast; the
-deterministic weighter checks in tests/test_common.py cover the same rules
-on one fixed data set.
+weighters, per action for the off-policy ones); they do not depend on the
+order of the rows; an integer ``sample_weight`` equals repeated rows; and
+``compute_weights`` on the training rows gives ``weights_`` wherever the
+method defines it. The budget is small (a few examples per weighter,
+derandomised) so that CI stays fast; the deterministic weighter checks in
+tests/test_common.py cover the same rules on one fixed data set.
 """
 
 import warnings
@@ -77,7 +77,12 @@ def _problems(draw):
     X_target = rng.normal(0.3, 1.0, size=(m, d)) * np.std(X, axis=0, ddof=0)
     sw = rng.randint(1, 4, size=n).astype(float)
     perm = rng.permutation(n)
-    return X, y, {"X_target": X_target, "treatment": t, "sample_group": g}, sw, perm
+    # logged actions 0..k-1 (k = 2 or 3, at least 4 rows each), drawn last so
+    # that the other context is what it was before actions were added
+    a = np.tile(np.arange(2 + seed % 2), n)[:n]
+    rng.shuffle(a)
+    ctx = {"X_target": X_target, "treatment": t, "sample_group": g, "action": a}
+    return X, y, ctx, sw, perm
 
 
 def _context(weighter, ctx):
@@ -106,10 +111,11 @@ def _check_contract(weighter, expected, problem):
     w = est.weights_
     assert w.shape == (X.shape[0],) and w.dtype == np.float64
     assert np.all(np.isfinite(w)) and np.all(w >= 0)
+    # "per_treatment", "per_action": the weights average 1 in each stratum
     strata = (
-        ctx["treatment"]
-        if tags.normalization == "per_treatment"
-        else np.zeros(X.shape[0])
+        np.zeros(X.shape[0])
+        if tags.normalization == "global"
+        else ctx[tags.normalization.removeprefix("per_")]
     )
     for s in np.unique(strata):
         m = strata == s

@@ -12,6 +12,7 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     clone,
+    is_classifier,
 )
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils import check_random_state, get_tags
@@ -153,10 +154,14 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         weight, in sorted order, and every copy of a row goes where the row
         goes: an integer ``sample_weight`` then gives the same split, and the
         same intervals, as repeated rows, and the order of the rows does not
-        matter.
+        matter. A classifier's split is stratified by class (over the
+        distinct rows), and every class keeps a training row where it has
+        two distinct rows or more, so that the fitted model knows every
+        class.
         """
         keep = np.flatnonzero(sw > 0)
-        key = np.column_stack([X[keep], _label_codes(y[keep])])
+        codes = _label_codes(y[keep])
+        key = np.column_stack([X[keep], codes])
         _, inverse = np.unique(key, axis=0, return_inverse=True)
         inverse = inverse.ravel()
         n_unique = inverse.max() + 1
@@ -166,9 +171,21 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
                 "weight: one to fit the estimator and one to calibrate."
             )
         rng = check_random_state(self.random_state)
-        n_cal = min(max(1, int(round(self.calibration_size * n_unique))), n_unique - 1)
+        perm = rng.permutation(n_unique)
         is_cal = np.zeros(n_unique, dtype=bool)
-        is_cal[rng.permutation(n_unique)[:n_cal]] = True
+        if is_classifier(self):
+            label = np.empty(n_unique)
+            label[inverse] = codes  # the label of each distinct row
+            for c in np.unique(label):
+                members = perm[label[perm] == c]
+                n_c = members.shape[0]
+                n_cal = min(int(round(self.calibration_size * n_c)), n_c - 1)
+                is_cal[members[:n_cal]] = True
+        if not is_cal.any():  # a regressor, or no class with two distinct rows
+            n_cal = min(
+                max(1, int(round(self.calibration_size * n_unique))), n_unique - 1
+            )
+            is_cal[perm[:n_cal]] = True
         return keep[is_cal[inverse]], keep[~is_cal[inverse]]
 
     def _test_weights(self, X):

@@ -99,3 +99,19 @@ def test_any_weighter_can_be_plugged_in():
     est = WeightedConformalRegressor(weighter=KernelMeanMatching(), random_state=0)
     est.fit(X, y, X_target=Xt)
     assert np.all(np.isfinite(est.weights_))
+
+
+def test_classifier_split_keeps_every_class_in_training():
+    # two distinct rows per class (each repeated): an unstratified split of
+    # the distinct rows could leave one class out of the training half
+    X = np.repeat([[1.0, 3.0], [2.0, 1.0], [3.0, 3.0], [4.0, 1.0]], 4, axis=0)
+    y = np.repeat([1, 2, 1, 2], 4)
+    for seed in range(10):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = WeightedConformalClassifier(random_state=seed).fit(
+                X, y, sample_weight=np.ones(len(y))
+            )
+        assert list(clf.classes_) == [1, 2]
+        # one distinct row of each class calibrates: 8 of the 16 rows
+        assert clf.calibration_scores_.shape == (8,)
