@@ -128,7 +128,7 @@ def _skreweight_impls():
                 mt,
                 mf,
                 pseudo_outcome=po,
-                weights=w,
+                weighting=w,
                 cv=5,
                 clip=0.01,
                 random_state=seed,

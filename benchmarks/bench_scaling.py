@@ -5,7 +5,7 @@ Procedure
 - Workloads (each is 16 independent fits, dispatched by joblib with
   ``n_jobs = workers``):
   * ``bootstrap``: ``WeightingEstimator(EntropyBalancing(), method="dr",
-    outcome_model=HistGradientBoostingRegressor(max_iter=15))`` with
+    model_y=HistGradientBoostingRegressor(max_iter=15))`` with
     ``se="bootstrap", n_bootstrap=16`` on ``make_kang_schafer(600)``;
   * ``grid search``: ``GridSearchCV`` over ``ReweightedClassifier(
     ClassifierDensityRatio(HistGradientBoostingClassifier(max_iter=15)),
@@ -61,7 +61,7 @@ def bootstrap(n_jobs):
     est = WeightingEstimator(
         EntropyBalancing(),
         method="dr",
-        outcome_model=HistGradientBoostingRegressor(max_iter=15, random_state=0),
+        model_y=HistGradientBoostingRegressor(max_iter=15, random_state=0),
         se="bootstrap",
         n_bootstrap=16,
         n_jobs=n_jobs,

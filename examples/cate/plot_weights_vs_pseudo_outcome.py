@@ -48,7 +48,7 @@ for setup in setups:
                     HistGradientBoostingClassifier(**boost),
                     HistGradientBoostingRegressor(**final),
                     pseudo_outcome=po,
-                    weights=w,
+                    weighting=w,
                     cv=3,
                     random_state=seed,
                 )

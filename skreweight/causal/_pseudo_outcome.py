@@ -533,9 +533,9 @@ class PseudoOutcomeRegressor(RegressorMixin, BaseEstimator):
         """Average effects, their inference and the weights' diagnostics.
 
         One row per average effect the pseudo-outcome estimates: ``"ATE"``
-        (the mean pseudo-outcome; "DR" and "Cov", or ``weights="none"``) and
+        (the mean pseudo-outcome; "DR" and "Cov", or ``weighting="none"``) and
         ``"ATO"`` (its mean under the inverse-variance weights, the
-        overlap-weighted effect; ``weights="ivw"``). Standard errors are
+        overlap-weighted effect; ``weighting="ivw"``). Standard errors are
         HC1 sandwiches with the cross-fitted nuisances held fixed.
 
         Parameters

@@ -305,8 +305,8 @@ def pseudo_outcome_summary(est, alpha=0.05):
 
     Rows: ``"ATE"``, the (sample-weighted) mean of the cross-fitted
     pseudo-outcome (for the "DR" and "Cov" pseudo-outcomes, or any
-    pseudo-outcome fitted with ``weights="none"``), and, with
-    ``weights="ivw"``, ``"ATO"``, its mean under the inverse-variance weights:
+    pseudo-outcome fitted with ``weighting="none"``), and, with
+    ``weighting="ivw"``, ``"ATO"``, its mean under the inverse-variance weights:
     they are proportional to ``e (1 - e)`` in expectation, so it estimates the
     overlap-weighted average effect (for "U" it is the R-learner's constant
     effect, Robinson's partially linear estimator). For a continuous
