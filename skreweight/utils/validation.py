@@ -440,14 +440,17 @@ def warn_no_overlap(X_source, X_target, *, owner, source="X", target="X_target")
         category = (
             PositivityWarning if "treat" in source + target else WeightDegeneracyWarning
         )
+        # names are arrays ("X_target") or groups of rows ("control rows")
+        target_rows = target if target.endswith("rows") else f"{target} rows"
+        source_row = source[:-1] if source.endswith("rows") else f"{source} row"
         warnings.warn(
             f"{owner}: the supports of {source} and {target} do not overlap: "
-            f"{100 * share:.0f}% of the {target} rows lie far from every {source} "
-            "row (farther than twice the largest nearest-neighbour distance within "
-            f"{source}, in standardised features). No reweighting of {source} can "
-            f"represent them, and the weights are unreliable there. Check that "
-            f"{target} comes from a population that {source} covers, or restrict "
-            "both to the common support.",
+            f"{100 * share:.0f}% of the {target_rows} lie far from every "
+            f"{source_row} (farther than twice the largest nearest-neighbour "
+            f"distance within {source}, in standardised features). No reweighting "
+            f"of {source} can represent them, and the weights are unreliable "
+            f"there. Check that the population of {target} is one that {source} "
+            "covers, or restrict both to the common support.",
             category,
             stacklevel=4,
         )

@@ -308,18 +308,7 @@ class IPMBalancing(_BaseCausalWeighter):
         raw = np.ones(X.shape[0])
         self._linear, ipms, coefs = [], [], []
         self.n_iter_, self.converged_ = 0, True
-        self._gram = None
-        if (
-            self.discriminator != "sigmoid"
-            and self.n_components is None
-            and 0 < np.sum(sw > 0)
-            and self._fits_budget(np.sum(sw > 0))
-        ):
-            Zp = Z[sw > 0]
-            if self.discriminator == "mmd":
-                self._gram = gaussian_kernel(Zp, Zp, self._bandwidths())
-            else:
-                self._gram = -cdist(Zp, Zp)
+        self._gram = self._shared_gram(Z, sw)
         for arm, target in _arm_problems(self.estimand, t):
             rows = arm & (sw > 0)
             Zg, sg = Z[rows], sw[rows]
@@ -362,6 +351,22 @@ class IPMBalancing(_BaseCausalWeighter):
                 stacklevel=3,
             )
         return raw
+
+    def _shared_gram(self, Z, sw):
+        """The exact kernel (or ``-distance``) matrix of the weighted rows,
+        shared by the arms, when it fits in ``gram_budget_mb``; else None."""
+        n = int(np.sum(sw > 0))
+        if (
+            self.discriminator == "sigmoid"
+            or self.n_components is not None
+            or n == 0
+            or not self._fits_budget(n)
+        ):
+            return None
+        Zp = Z[sw > 0]
+        if self.discriminator == "mmd":
+            return gaussian_kernel(Zp, Zp, self._bandwidths())
+        return -cdist(Zp, Zp)
 
     # -- MMD, nonparametric: exact QP ---------------------------------------
     def _fits_budget(self, n_rows):
