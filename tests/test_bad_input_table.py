@@ -1,7 +1,7 @@
 """One table of bad inputs, run over every public estimator.
 
 Each estimator declares the context its ``fit`` takes in
-``skreweight.utils._test_common.CONTEXT``; the table breaks each piece of it.
+``tests/_test_common.py``'s ``CONTEXT``; the table breaks each piece of it.
 Every case must end in one of three outcomes:
 
 - a ``ValueError`` or ``TypeError`` whose message names the argument or the
@@ -32,8 +32,9 @@ from sklearn.utils.validation import has_fit_parameter
 
 from skreweight.base import is_weighter
 from skreweight.exceptions import MissingContextWarning
-from skreweight.utils._test_common import CONTEXT, _construct_instances
 from skreweight.utils.discovery import all_estimators
+
+from _test_common import CONTEXT, _construct_instances
 
 N, N_TARGET, N_ACTIONS = 40, 30, 3
 OUTPUT_ATTRIBUTES = (
@@ -739,7 +740,7 @@ def test_every_public_estimator_declares_its_context():
     names = {name for name, _ in all_estimators()}
     missing = sorted(names - set(CONTEXT))
     assert not missing, (
-        f"{missing} have no CONTEXT entry in skreweight/utils/_test_common.py: "
+        f"{missing} have no CONTEXT entry in tests/_test_common.py: "
         'add CONTEXT["Name"] = ("X_target",) (or ("treatment",), ("sample_group",), '
         '("action",), ()) in your family\'s section.'
     )

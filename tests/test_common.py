@@ -5,12 +5,13 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skreweight.base import is_weighter
-from skreweight.utils._test_common import (
+from skreweight.utils.discovery import all_estimators
+from skreweight.utils.estimator_checks import _yield_weighter_checks
+
+from _test_common import (
     _construct_instances,
     _get_expected_failed_checks,
 )
-from skreweight.utils.discovery import all_estimators
-from skreweight.utils.estimator_checks import _yield_weighter_checks
 
 
 def _tested_estimators(type_filter=None):

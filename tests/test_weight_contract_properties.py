@@ -20,11 +20,12 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.utils import get_tags
 
-from skreweight.utils._test_common import (
+from skreweight.utils.discovery import all_estimators
+
+from _test_common import (
     _construct_instances,
     _get_expected_failed_checks,
 )
-from skreweight.utils.discovery import all_estimators
 
 
 def _weighters():

@@ -18,6 +18,7 @@ the exception's type.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import inspect
+import sys
 import warnings
 from numbers import Number
 from pathlib import Path
@@ -25,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 PATH = Path(__file__).with_name("outputs.npz")
+# the common tests' instances (tests/_test_common.py), when run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _METHODS = (
     "predict",
@@ -89,8 +92,9 @@ def _public_class(cls):
 def _instances():
     from sklearn.base import clone
 
-    from skreweight.utils._test_common import INIT_PARAMS
     from skreweight.utils.discovery import all_estimators
+
+    from _test_common import INIT_PARAMS
 
     for name, cls in all_estimators():
         made = INIT_PARAMS[name]() if name in INIT_PARAMS else [cls()]

@@ -10,7 +10,7 @@ work on different families does not touch the same lines.
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from ._sklearn_compat import _num_samples
+from skreweight.utils._sklearn_compat import _num_samples
 
 # Estimators that need constructor arguments, or faster settings, in the common
 # checks: name -> callable returning a list of instances.
@@ -89,16 +89,16 @@ INIT_PARAMS["FitOnSourceAndTarget"] = lambda: [_fit_on_source_and_target()]
 
 
 def _reweighted(name, estimator):
-    from ..compose import ReweightedClassifier, ReweightedRegressor
-    from ..weighting import ClassifierDensityRatio
+    from skreweight.compose import ReweightedClassifier, ReweightedRegressor
+    from skreweight.weighting import ClassifierDensityRatio
 
     cls = {"ReweightedClassifier": ReweightedClassifier}.get(name, ReweightedRegressor)
     return cls(ClassifierDensityRatio(), estimator)
 
 
 def _product():
-    from ..compose import WeightProduct
-    from ..weighting import ClassifierDensityRatio, GroupBalance
+    from skreweight.compose import WeightProduct
+    from skreweight.weighting import ClassifierDensityRatio, GroupBalance
 
     return WeightProduct([("shift", ClassifierDensityRatio()), ("grp", GroupBalance())])
 
@@ -106,7 +106,7 @@ def _product():
 def _fit_on_source_and_target():
     from sklearn.preprocessing import StandardScaler
 
-    from ..compose import FitOnSourceAndTarget
+    from skreweight.compose import FitOnSourceAndTarget
 
     return FitOnSourceAndTarget(StandardScaler())
 
@@ -127,7 +127,7 @@ INIT_PARAMS["DoubleWeighting"] = lambda: [
 
 
 def _shift(name, **params):
-    from .. import weighting
+    from skreweight import weighting
 
     return getattr(weighting, name)(**params)
 
@@ -295,13 +295,13 @@ INIT_PARAMS["JTTClassifier"] = lambda: [_jtt()]
 
 
 def _jtt():
-    from ..robust import JTTClassifier
+    from skreweight.robust import JTTClassifier
 
     return JTTClassifier(LogisticRegression(C=0.01), upweight=5.0)
 
 
 def _group_dro(form):
-    from ..robust import GroupDROClassifier
+    from skreweight.robust import GroupDROClassifier
 
     if form is None:
         return GroupDROClassifier(max_iter=200)
@@ -323,13 +323,13 @@ INIT_PARAMS["LogitAdjustedClassifier"] = lambda: [
 
 
 def _logit_adjusted(**params):
-    from ..imbalance import LogitAdjustedClassifier
+    from skreweight.imbalance import LogitAdjustedClassifier
 
     return LogitAdjustedClassifier(**params)
 
 
 def _presto(**params):
-    from ..imbalance import PRESTOClassifier
+    from skreweight.imbalance import PRESTOClassifier
 
     return PRESTOClassifier(**params)
 
@@ -339,7 +339,7 @@ def _presto(**params):
 def _neural(name, **params):
     import torch
 
-    from .. import neural
+    from skreweight import neural
 
     base = dict(
         module__hidden_units=(8,),
@@ -453,7 +453,7 @@ def _policy_dummy_action(X):
 
 
 def _policy_shim(name, **params):
-    from .. import policy
+    from skreweight import policy
 
     key = f"_PolicyShim{name}"
     if key not in globals():
@@ -596,7 +596,7 @@ CONTEXT["DebiasedRatingRegressor"] = ("X_target",)
 def _sensitivity_cate_shim(**params):
     """CATEBounds with a treatment derived from a hash of each row when none
     is given (repeated rows share it, so sample-weight equivalence holds)."""
-    from ..causal import CATEBounds
+    from skreweight.causal import CATEBounds
 
     key = "_CATEBoundsWithTreatment"
     if key not in globals():
@@ -647,7 +647,7 @@ CONTEXT = globals().setdefault("CONTEXT", {})
 def _optimally_weighted(**params):
     from sklearn.tree import DecisionTreeRegressor
 
-    from ..ensemble import OptimallyWeightedRegressor
+    from skreweight.ensemble import OptimallyWeightedRegressor
 
     tree = DecisionTreeRegressor(max_depth=3, random_state=0)
     members = [("ridge", Ridge()), ("tree", tree)]
@@ -668,7 +668,7 @@ CONTEXT = globals().setdefault("CONTEXT", {})
 
 
 def _balanced_bagging(**params):
-    from ..imbalance import ClassBalancedBaggingClassifier
+    from skreweight.imbalance import ClassBalancedBaggingClassifier
 
     return ClassBalancedBaggingClassifier(n_estimators=5, random_state=0, **params)
 
@@ -701,7 +701,7 @@ CONTEXT["ClassBalancedBaggingClassifier"] = ()
 
 
 def _noisy(name, **params):
-    from .. import noisy
+    from skreweight import noisy
 
     quantile = noisy.NoiseTransitionEstimator(method="quantile", cv=3)
     if name == "NoiseTransitionEstimator":
