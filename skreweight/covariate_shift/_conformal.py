@@ -16,6 +16,7 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_is_fitted,
     has_fit_parameter,
@@ -316,8 +317,57 @@ class WeightedConformalRegressor(RegressorMixin, _WeightedConformal):
         return np.column_stack([mu - q, mu + q])
 
 
+class _ConformalClassifierMixin:
+    """The classification side shared by the conformal set estimators.
+
+    A probabilistic classifier (``LogisticRegression()`` by default) is fitted
+    as ``estimator_``; the conformity score of a labelled row is one minus the
+    probability of its class (1 for a class the classifier never saw).
+    """
+
+    def _default_estimator(self):
+        return LogisticRegression() if self.estimator is None else self.estimator
+
+    def _check_y(self, y):
+        check_classification_targets(y)
+        if np.unique(y).shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes; got 1 class."
+            )
+
+    @property
+    def classes_(self):
+        return self.estimator_.classes_
+
+    def _scores(self, X, y):
+        proba = self.estimator_.predict_proba(X)
+        idx = np.searchsorted(self.estimator_.classes_, y)
+        idx = np.clip(idx, 0, proba.shape[1] - 1)
+        seen = self.estimator_.classes_[idx] == y
+        return np.where(seen, 1.0 - proba[np.arange(len(y)), idx], 1.0)
+
+    def predict_proba(self, X):
+        """Class probabilities of the fitted classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self.estimator_.predict_proba(X)
+
+
 @fill_doc(conformal_attributes=_ATTRIBUTES_DOC)
-class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
+class WeightedConformalClassifier(
+    ClassifierMixin, _ConformalClassifierMixin, _WeightedConformal
+):
     """Split-conformal prediction sets with target coverage under shift.
 
     The classification counterpart of :class:`WeightedConformalRegressor`:
@@ -379,46 +429,6 @@ class WeightedConformalClassifier(ClassifierMixin, _WeightedConformal):
         **_WeightedConformal._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
     }
-
-    def _default_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
-
-    def _check_y(self, y):
-        from sklearn.utils.multiclass import check_classification_targets
-
-        check_classification_targets(y)
-        if np.unique(y).shape[0] < 2:
-            raise ValueError(
-                "WeightedConformalClassifier needs at least 2 classes; got 1 class."
-            )
-
-    @property
-    def classes_(self):
-        return self.estimator_.classes_
-
-    def _scores(self, X, y):
-        proba = self.estimator_.predict_proba(X)
-        idx = np.searchsorted(self.estimator_.classes_, y)
-        idx = np.clip(idx, 0, proba.shape[1] - 1)
-        seen = self.estimator_.classes_[idx] == y
-        return np.where(seen, 1.0 - proba[np.arange(len(y)), idx], 1.0)
-
-    def predict_proba(self, X):
-        """Class probabilities of the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        return self.estimator_.predict_proba(X)
 
     def predict_set(self, X):
         """Prediction sets with ``1 - alpha`` target coverage.

@@ -22,9 +22,8 @@ from sklearn.base import (
     RegressorMixin,
     clone,
 )
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LinearRegression
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ..utils._sklearn_compat import HasMethods, Interval
@@ -34,6 +33,7 @@ from ..utils.validation import (
     warn_missing_context,
     warn_no_overlap,
 )
+from ._conformal import _ConformalClassifierMixin
 
 __all__ = ["LRQRConformalClassifier", "LRQRConformalRegressor"]
 
@@ -429,7 +429,9 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
         return np.column_stack([mu - h, mu + h])
 
 
-class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
+class LRQRConformalClassifier(
+    ClassifierMixin, _ConformalClassifierMixin, _LRQRConformal
+):
     """LR-QR prediction sets under covariate shift, no density ratio needed.
 
     The classification form of :class:`LRQRConformalRegressor`: scores
@@ -513,45 +515,6 @@ class LRQRConformalClassifier(ClassifierMixin, _LRQRConformal):
     }
 
     _y_numeric = False
-
-    def _default_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
-
-    def _check_y(self, y):
-        check_classification_targets(y)
-        if np.unique(y).shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; got 1 class."
-            )
-
-    @property
-    def classes_(self):
-        return self.estimator_.classes_
-
-    def _scores(self, X, y):
-        proba = self.estimator_.predict_proba(X)
-        idx = np.clip(
-            np.searchsorted(self.estimator_.classes_, y), 0, proba.shape[1] - 1
-        )
-        seen = self.estimator_.classes_[idx] == y
-        return np.where(seen, 1.0 - proba[np.arange(len(y)), idx], 1.0)
-
-    def predict_proba(self, X):
-        """Class probabilities of the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        return self.estimator_.predict_proba(X)
 
     def predict_set(self, X):
         """Prediction sets aiming at ``1 - alpha`` target coverage.
