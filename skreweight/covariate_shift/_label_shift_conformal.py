@@ -43,10 +43,10 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
 
     Parameters
     ----------
-    estimator : classifier, default=None
-        Probabilistic classifier; ``LogisticRegression()`` when None.
     weighter : LabelShiftWeighting, default=None
         Prior-ratio weighter; ``LabelShiftWeighting()`` (EM) when None.
+    estimator : classifier, default=None
+        Probabilistic classifier; ``LogisticRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level.
     calibration_size : float in (0, 1), default=0.5
@@ -115,8 +115,8 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
 
     def __init__(
         self,
-        estimator=None,
         weighter=None,
+        estimator=None,
         *,
         alpha=0.1,
         calibration_size=0.5,
