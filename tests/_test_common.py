@@ -749,3 +749,24 @@ EXPECTED_FAILED_CHECKS["ForwardCorrectedClassifier"] = {
         "equivalence holds (tests/noisy)"
     ),
 }
+
+# ------------------------------------------- pre-binning (compose, issue 21)
+CONTEXT["PrebinnedRegressor"] = ()
+CONTEXT["PrebinnedClassifier"] = ()
+
+
+def _prebinned(name):
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    from skreweight.compose import PrebinnedClassifier, PrebinnedRegressor
+
+    if name == "PrebinnedClassifier":
+        return PrebinnedClassifier(HistGradientBoostingClassifier(max_iter=10))
+    return PrebinnedRegressor(HistGradientBoostingRegressor(max_iter=10))
+
+
+INIT_PARAMS["PrebinnedRegressor"] = lambda: [_prebinned("PrebinnedRegressor")]
+INIT_PARAMS["PrebinnedClassifier"] = lambda: [_prebinned("PrebinnedClassifier")]

@@ -113,6 +113,8 @@ _NO_ROW_WEIGHTS = {
     "NoiseTransitionEstimator",  # estimates T
     "CATEBounds",  # bound models fitted by IRLS, no single weight vector
     "ClassBalancedBaggingClassifier",  # estimators_weights_, one per clone
+    "PrebinnedClassifier",  # passes the user's weights on, weights no rows
+    "PrebinnedRegressor",
 }
 
 
