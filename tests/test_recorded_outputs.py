@@ -61,6 +61,26 @@ def _recorded():
 
 RECORDED = _recorded()
 
+# The neural tier trains float32 networks with torch, whose CPU kernels differ
+# by instruction set: on another machine the same code and seeds give outputs
+# that differ in the last float32 digits, amplified by training (measured:
+# NeuralDensityRatio's weights moved by 3.6e-7 between two x86-64 machines,
+# same package versions). Its outputs are compared to float32 precision
+# times the training's amplification; everything else to 1e-12.
+_TORCH_TOL = 1e-5
+_TORCH_ESTIMATORS = {
+    "LDAMClassifier",
+    "NeuralDensityRatio",
+    "NeuralGroupDROClassifier",
+    "NeuralIPMBalancing",
+    "WeightedNeuralNetClassifier",
+    "WeightedNeuralNetRegressor",
+}
+
+
+def _tolerance(name):
+    return _TORCH_TOL if name in _TORCH_ESTIMATORS else 1e-12
+
 
 def test_every_recorded_output_is_reproduced(outputs):
     missing, differ = [], []
@@ -79,8 +99,9 @@ def test_every_recorded_output_is_reproduced(outputs):
             if str(got) != str(expected):
                 differ.append(f"{key}: {got} != {expected}")
             continue
+        tol = _tolerance(name)
         if got.shape != expected.shape or not np.allclose(
-            got, expected, rtol=1e-12, atol=1e-12, equal_nan=True
+            got, expected, rtol=tol, atol=tol, equal_nan=True
         ):
             err = (
                 np.max(np.abs(got - expected))
