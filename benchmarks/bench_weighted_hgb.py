@@ -125,7 +125,10 @@ def summary(path):
         for (version, case), recs in cells.items()
         if version.startswith("1.6")
     }
-    print("| scikit-learn | case | median CPU s | / same case under 1.6 | median tau-MSE |")
+    print(
+        "| scikit-learn | case | median CPU s | / same case under 1.6 "
+        "| median tau-MSE |"
+    )
     print("|---|---|---:|---:|---:|")
     for (version, case), recs in sorted(cells.items()):
         cpu = np.median([r["cpu_s"] for r in recs])
