@@ -161,7 +161,7 @@ WIDE_GRIDS = {
     },
     "GroupDRO-hedge": {"adjustment": [0.0, 1.0], "max_iter": [1, 2, 5, 30]},
     "JTT": {"upweight": [1.5, 2.0, 3.0, 5.0, 20.0, 50.0, "auto"]},
-    "GSR": {"lr": [0.1, 0.5, 2.0], "alpha": [1e-2], "max_iter": [3, 10, 50]},
+    "GSR": {"learning_rate": [0.1, 0.5, 2.0], "alpha": [1e-2], "max_iter": [3, 10, 50]},
     "fairlearn-ExpGrad": {"eps": [0.01, 0.02, 0.05, 0.1, 0.2]},
 }
 
@@ -197,7 +197,7 @@ def _methods(n):
         ),
         "GSR": (
             GSRClassifier(alpha=0.5 / n, random_state=0),
-            {"lr": [0.5, 2.0], "alpha": [0.5 / n, 1e-2]},
+            {"learning_rate": [0.5, 2.0], "alpha": [0.5 / n, 1e-2]},
             "target",
         ),
         "SpectralRisk-CVaR": (

@@ -147,8 +147,9 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
     4. compute the influence scores ``s_i = (1/n) grad l_i^T H^{-1} sum_g q_g
        grad L_g^t`` from the closed-form logistic gradients and Hessian (one
        Cholesky factorisation per round);
-    5. clip ``s`` to L2 norm ``clip``, and set ``w <- max(w + eta_t s, 0)``,
-       renormalised, with ``eta_t = lr * lr_decay ** (t // lr_step)``.
+    5. clip ``s`` to L2 norm ``max_score_norm``, and set
+       ``w <- max(w + eta_t s, 0)``, renormalised, with
+       ``eta_t = learning_rate * learning_rate_decay ** (t // learning_rate_step)``.
 
     **How the target set is passed.** The target rows are not aligned with
     X, so they travel as three keyword arguments of ``fit``: ``X_target``,
@@ -169,13 +170,13 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
         paper's weight decay). It makes the Hessian invertible.
     max_iter : int, default=50
         Number of outer rounds (the paper uses 100).
-    lr : float, default=1.0
+    learning_rate : float, default=1.0
         Outer step size ``eta`` on the weights.
-    lr_step : int, default=30
+    learning_rate_step : int, default=30
         Rounds between step-size decays.
-    lr_decay : float, default=0.1
+    learning_rate_decay : float, default=0.1
         Step-size decay factor.
-    clip : float, default=1.0
+    max_score_norm : float, default=1.0
         L2 norm the influence-score vector is clipped to.
     group_metric : {"accuracy", "loss"}, default="accuracy"
         Group "loss" driving the group weights: ``1 - accuracy`` or the mean
@@ -260,10 +261,10 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="left")],
-        "lr_step": [Interval(Integral, 1, None, closed="left")],
-        "lr_decay": [Interval(Real, 0, 1, closed="right")],
-        "clip": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_step": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_decay": [Interval(Real, 0, 1, closed="right")],
+        "max_score_norm": [Interval(Real, 0, None, closed="neither")],
         "group_metric": [StrOptions({"accuracy", "loss"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -276,10 +277,10 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
         *,
         alpha=1e-3,
         max_iter=50,
-        lr=1.0,
-        lr_step=30,
-        lr_decay=0.1,
-        clip=1.0,
+        learning_rate=1.0,
+        learning_rate_step=30,
+        learning_rate_decay=0.1,
+        max_score_norm=1.0,
         group_metric="accuracy",
         validation_fraction=0.5,
         tol=1e-10,
@@ -288,10 +289,10 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
     ):
         self.alpha = alpha
         self.max_iter = max_iter
-        self.lr = lr
-        self.lr_step = lr_step
-        self.lr_decay = lr_decay
-        self.clip = clip
+        self.learning_rate = learning_rate
+        self.learning_rate_step = learning_rate_step
+        self.learning_rate_decay = learning_rate_decay
+        self.max_score_norm = max_score_norm
         self.group_metric = group_metric
         self.validation_fraction = validation_fraction
         self.tol = tol
@@ -455,9 +456,11 @@ class GSRClassifier(ClassifierMixin, LinearClassifierOutputMixin, BaseEstimator)
                 lin, X, y, w, theta, self.alpha, *influence_set, q, factor=factor
             )
             norm = np.linalg.norm(s)
-            if norm > self.clip:
-                s *= self.clip / norm
-            eta = self.lr * self.lr_decay ** (t // self.lr_step)
+            if norm > self.max_score_norm:
+                s *= self.max_score_norm / norm
+            eta = self.learning_rate * self.learning_rate_decay ** (
+                t // self.learning_rate_step
+            )
             w = np.where(sw > 0, np.maximum(w + eta * s, 0.0), 0.0)
             if w.sum() <= 0:
                 break

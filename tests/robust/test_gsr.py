@@ -114,7 +114,7 @@ def test_grid_search_with_routed_target_set(data):
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
             GSRClassifier(max_iter=5, random_state=0),
-            {"lr": [0.5, 2.0]},
+            {"learning_rate": [0.5, 2.0]},
             cv=GroupStratifiedKFold(2),
             scoring=WorstGroupScorer(),
             error_score="raise",
