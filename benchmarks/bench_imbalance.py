@@ -110,7 +110,9 @@ SEEDS = list(range(10))
 PRESTO_SEEDS = [0, 1, 2, 3, 4]
 # splits for choosing ClassBalancedBaggingClassifier's defaults, disjoint from SEEDS
 SELECT_SEEDS = list(range(100, 120))
-SELECT_FACTORS = (1.0, 1.5, 2.0)
+# (factor on BRF's expected draws, undersample)
+BAGGING_VARIANTS = ((1.0, False), (1.0, True))
+SELECT_VARIANTS = ((1.0, False), (1.5, False), (2.0, False), (1.0, True))
 
 
 def _learners(seed):
@@ -183,11 +185,12 @@ def _methods(seed):
     return out
 
 
-def _bagging_methods(seed, n_min, factors=(1.0,)):
-    """BRF and ``ClassBalancedBaggingClassifier`` with each count law and mass.
+def _bagging_methods(seed, n_min, variants=BAGGING_VARIANTS):
+    """BRF and ``ClassBalancedBaggingClassifier`` in each of ``variants``.
 
-    ``factors`` scale the expected draws per bootstrap against BRF's (every
-    class drawn ``n_min`` times): 1 is BRF's mass (``max_samples=None``).
+    A variant is (factor, undersample): the factor scales the expected draws
+    per bootstrap against BRF's (every class drawn ``n_min`` times; 1 is
+    BRF's mass, ``max_samples=None``); each runs with both count laws.
     """
     from imblearn.ensemble import BalancedRandomForestClassifier
     from sklearn.tree import DecisionTreeClassifier
@@ -209,13 +212,18 @@ def _bagging_methods(seed, n_min, factors=(1.0,)):
         ),
     }
     for law in ("multinomial", "poisson"):
-        for f in factors:
-            tag = law if f == 1 else f"{law}, x{f:g}"
+        for f, under in variants:
+            tag = law + ("" if f == 1 else f", x{f:g}") + (", undersample" * under)
             size = None if f == 1 else int(round(f * 2 * n_min))
             methods[f"ClassBalancedBagging({tag})+tree"] = (
                 "skreweight",
-                lambda law=law, size=size: ClassBalancedBaggingClassifier(
-                    tree, 100, bootstrap=law, max_samples=size, random_state=seed
+                lambda law=law, size=size, under=under: ClassBalancedBaggingClassifier(
+                    tree,
+                    100,
+                    bootstrap=law,
+                    max_samples=size,
+                    undersample=under,
+                    random_state=seed,
                 ),
             )
     return methods
@@ -241,7 +249,12 @@ def _bagging_record(make, Xtr, ytr, Xte, yte, rec, warm_up):
 
 
 def run_bagging(
-    out, versions, datasets=DATASETS, seeds=SEEDS, factors=(1.0,), task="bagging"
+    out,
+    versions,
+    datasets=DATASETS,
+    seeds=SEEDS,
+    variants=BAGGING_VARIANTS,
+    task="bagging",
 ):
     records = []
     for name in datasets:
@@ -254,7 +267,7 @@ def run_bagging(
             ytr, yte = y[train], y[test]
             n_min = int(np.bincount(ytr).min())
             for method, (package, make) in _bagging_methods(
-                seed, n_min, factors
+                seed, n_min, variants
             ).items():
                 rec = dict(
                     task=task,
@@ -707,7 +720,7 @@ def main():
                 versions,
                 args.datasets,
                 SELECT_SEEDS,
-                SELECT_FACTORS,
+                SELECT_VARIANTS,
                 task="bagging_select",
             )
     summarize(records)

@@ -675,7 +675,9 @@ def _balanced_bagging(**params):
 
 INIT_PARAMS["ClassBalancedBaggingClassifier"] = lambda: [
     _balanced_bagging(),
-    _balanced_bagging(bootstrap="poisson", estimator=LogisticRegression()),
+    _balanced_bagging(
+        bootstrap="poisson", estimator=LogisticRegression(), undersample=False
+    ),
 ]
 _BAGGING_SW_REASON = (
     "integer sample_weight equals repeated rows in distribution (the sampling "
