@@ -190,11 +190,14 @@ class ClassBalancedBaggingClassifier(
 
     Notes
     -----
-    Integer ``sample_weight`` is equivalent to repeated rows *in
-    distribution*: with ``"poisson"``, ``m`` copies of a row have a
-    ``Poisson(m * lam)`` total count, the law of one row of weight ``m``;
-    with ``"multinomial"``, its draw probability is ``m`` times larger. The
-    draws themselves differ, so the fits are not equal draw by draw.
+    Without ``undersample``, integer ``sample_weight`` is equivalent to
+    repeated rows *in distribution* (for the same class totals): with
+    ``"poisson"``, ``m`` copies of a row have a ``Poisson(m * lam)`` total
+    count, the law of one row of weight ``m``; with ``"multinomial"``, its
+    draw probability is ``m`` times larger. The pool of ``undersample`` is
+    drawn among rows, not weight, so there the two agree only approximately,
+    in expected counts. The draws themselves differ, so the fits are not
+    equal draw by draw.
 
     References
     ----------
