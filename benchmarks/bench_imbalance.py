@@ -59,10 +59,15 @@ features), 100 trees each: imbalanced-learn's ``BalancedRandomForestClassifier``
 (``sampling_strategy="all", replacement=True, bootstrap=False``: every class
 drawn with replacement to the minority count) against skreweight's
 ``ClassBalancedBaggingClassifier`` around ``DecisionTreeClassifier(
-max_features="sqrt")``, with multinomial counts (the same sampling law,
-written as weights) and with Poisson counts. Balanced accuracy, average
-precision, fit time (warm-up untimed); paired differences to BRF seed by
-seed.
+max_features="sqrt")``, with multinomial counts and with Poisson counts,
+each with ``undersample=False`` (multinomial: BRF's sampling law, written as
+weights) and ``undersample=True`` (the default: every class drawn from a
+random pool of ``m_c`` of its rows). Balanced accuracy, average precision,
+fit time and CPU time (warm-up untimed); paired differences to BRF seed by
+seed. ``--part bagging_select`` runs the same on 20 other splits (seeds
+100-119, never reported as the protocol) with, besides, 1.5 and 2 times BRF's
+expected draws; the defaults of ``ClassBalancedBaggingClassifier`` were chosen
+on these splits.
 
 Run (imbalanced-learn lives in its own virtual environment, same scikit-learn):
 

@@ -105,12 +105,15 @@ class ClassBalancedBaggingClassifier(
     ``max_samples`` draws in all. ``undersample=False`` with
     ``"multinomial"`` is the resampling of imbalanced-learn's
     ``BalancedRandomForestClassifier(sampling_strategy="all",
-    replacement=True)``; ``undersample=True`` with ``"multinomial"`` is its
-    earlier default (the majority cut to the minority's size without
-    replacement, then a bootstrap), with the class totals kept exact. Only rows with a positive count reach the
-    clone's ``fit``, once each, with their count as weight: a tree then equals
-    the tree fitted on the repeated rows, and the cost follows the size of the
-    balanced sample, not of the data.
+    replacement=True)``; ``undersample=True`` with ``"multinomial"`` is close
+    to its defaults before 0.13 (``sampling_strategy="auto",
+    replacement=False, bootstrap=True``: the majority cut to the minority's
+    size without replacement, then one bootstrap of the union), with the
+    class totals kept exact instead of random. Only
+    rows with a positive count reach the clone's ``fit``, once each, with
+    their count as weight: a tree then equals the tree fitted on the repeated
+    rows, and the cost follows the size of the balanced sample, not of the
+    data.
 
     Read more in the :ref:`User Guide <balanced_bagging>`.
 
@@ -216,8 +219,11 @@ class ClassBalancedBaggingClassifier(
     >>> clf = clf.fit(X, y)
     >>> clf.class_draws_
     array([26., 26.])
-    >>> [float(w[y == c].sum()) for c in (0, 1) for w in clf.estimators_weights_[:1]]
+    >>> w = clf.estimators_weights_[0]
+    >>> [float(w[y == c].sum()) for c in (0, 1)]  # total weight per class
     [26.0, 26.0]
+    >>> [int((w[y == c] > 0).sum()) for c in (0, 1)]  # distinct rows per class
+    [18, 16]
     """
 
     __metadata_request__fit = {key: True for key in _CONTEXT_KEYS}
