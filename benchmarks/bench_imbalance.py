@@ -59,10 +59,15 @@ features), 100 trees each: imbalanced-learn's ``BalancedRandomForestClassifier``
 (``sampling_strategy="all", replacement=True, bootstrap=False``: every class
 drawn with replacement to the minority count) against skreweight's
 ``ClassBalancedBaggingClassifier`` around ``DecisionTreeClassifier(
-max_features="sqrt")``, with multinomial counts (the same sampling law,
-written as weights) and with Poisson counts. Balanced accuracy, average
-precision, fit time (warm-up untimed); paired differences to BRF seed by
-seed.
+max_features="sqrt")``, with multinomial counts and with Poisson counts,
+each with ``undersample=False`` (multinomial: BRF's sampling law, written as
+weights) and ``undersample=True`` (the default: every class drawn from a
+random pool of ``m_c`` of its rows). Balanced accuracy, average precision,
+fit time and CPU time (warm-up untimed); paired differences to BRF seed by
+seed. ``--part bagging_select`` runs the same on 20 other splits (seeds
+100-119, never reported as the protocol) with, besides, 1.5 and 2 times BRF's
+expected draws; the defaults of ``ClassBalancedBaggingClassifier`` were chosen
+on these splits.
 
 Run (imbalanced-learn lives in its own virtual environment, same scikit-learn):
 
@@ -108,6 +113,11 @@ from skreweight.weighting import ClassBalance, LabelShiftWeighting  # noqa: E402
 DATASETS = ["caravan", "redwine_low_quality", "adult_under_30"]
 SEEDS = list(range(10))
 PRESTO_SEEDS = [0, 1, 2, 3, 4]
+# splits for choosing ClassBalancedBaggingClassifier's defaults, disjoint from SEEDS
+SELECT_SEEDS = list(range(100, 120))
+# (factor on BRF's expected draws, undersample)
+BAGGING_VARIANTS = ((1.0, False), (1.0, True))
+SELECT_VARIANTS = ((1.0, False), (1.5, False), (2.0, False), (1.0, True))
 
 
 def _learners(seed):
@@ -180,14 +190,20 @@ def _methods(seed):
     return out
 
 
-def _bagging_methods(seed):
+def _bagging_methods(seed, n_min, variants=BAGGING_VARIANTS):
+    """BRF and ``ClassBalancedBaggingClassifier`` in each of ``variants``.
+
+    A variant is (factor, undersample): the factor scales the expected draws
+    per bootstrap against BRF's (every class drawn ``n_min`` times; 1 is
+    BRF's mass, ``max_samples=None``); each runs with both count laws.
+    """
     from imblearn.ensemble import BalancedRandomForestClassifier
     from sklearn.tree import DecisionTreeClassifier
 
     from skreweight.imbalance import ClassBalancedBaggingClassifier
 
     tree = DecisionTreeClassifier(max_features="sqrt")
-    return {
+    methods = {
         "BalancedRandomForest": (
             "imblearn",
             lambda: BalancedRandomForestClassifier(
@@ -199,34 +215,67 @@ def _bagging_methods(seed):
                 n_jobs=1,
             ),
         ),
-        "ClassBalancedBagging(multinomial)+tree": (
-            "skreweight",
-            lambda: ClassBalancedBaggingClassifier(
-                tree, 100, bootstrap="multinomial", random_state=seed
-            ),
-        ),
-        "ClassBalancedBagging(poisson)+tree": (
-            "skreweight",
-            lambda: ClassBalancedBaggingClassifier(
-                tree, 100, bootstrap="poisson", random_state=seed
-            ),
-        ),
     }
+    for law in ("multinomial", "poisson"):
+        for f, under in variants:
+            tag = law + ("" if f == 1 else f", x{f:g}") + (", undersample" * under)
+            size = None if f == 1 else int(round(f * 2 * n_min))
+            methods[f"ClassBalancedBagging({tag})+tree"] = (
+                "skreweight",
+                lambda law=law, size=size, under=under: ClassBalancedBaggingClassifier(
+                    tree,
+                    100,
+                    bootstrap=law,
+                    max_samples=size,
+                    undersample=under,
+                    random_state=seed,
+                ),
+            )
+    return methods
 
 
-def run_bagging(out, versions, datasets=DATASETS):
+def _bagging_record(make, Xtr, ytr, Xte, yte, rec, warm_up):
+    try:
+        if warm_up:
+            make().fit(Xtr, ytr)  # warm-up, untimed
+        est = make()
+        t0, c0 = time.perf_counter(), time.process_time()
+        est.fit(Xtr, ytr)
+        rec["fit_time"] = time.perf_counter() - t0
+        rec["cpu_time"] = time.process_time() - c0
+        rec["balanced_accuracy"] = balanced_accuracy_score(yte, est.predict(Xte))
+        rec["average_precision"] = average_precision_score(
+            yte, est.predict_proba(Xte)[:, 1]
+        )
+        rec["status"] = "ok"
+    except Exception as exc:  # keep failed records
+        rec["status"] = f"error: {exc!r}"
+    return rec
+
+
+def run_bagging(
+    out,
+    versions,
+    datasets=DATASETS,
+    seeds=SEEDS,
+    variants=BAGGING_VARIANTS,
+    task="bagging",
+):
     records = []
     for name in datasets:
         X, y = load_imbalanced(name, return_X_y=True)
-        for seed in SEEDS:
+        for seed in seeds:
             split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=seed)
             train, test = next(split.split(X, y))
             scaler = StandardScaler().fit(X[train])
             Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
             ytr, yte = y[train], y[test]
-            for method, (package, make) in _bagging_methods(seed).items():
+            n_min = int(np.bincount(ytr).min())
+            for method, (package, make) in _bagging_methods(
+                seed, n_min, variants
+            ).items():
                 rec = dict(
-                    task="bagging",
+                    task=task,
                     dataset=name,
                     seed=seed,
                     method=method,
@@ -234,34 +283,24 @@ def run_bagging(out, versions, datasets=DATASETS):
                     versions=versions,
                     load1=os.getloadavg()[0],
                 )
-                try:
-                    if seed == SEEDS[0]:
-                        make().fit(Xtr, ytr)  # warm-up, untimed
-                    est = make()
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    est.fit(Xtr, ytr)
-                    rec["fit_time"] = time.perf_counter() - t0
-                    rec["cpu_time"] = time.process_time() - c0
-                    rec["balanced_accuracy"] = balanced_accuracy_score(
-                        yte, est.predict(Xte)
-                    )
-                    rec["average_precision"] = average_precision_score(
-                        yte, est.predict_proba(Xte)[:, 1]
-                    )
-                    rec["status"] = "ok"
-                except Exception as exc:  # keep failed records
-                    rec["status"] = f"error: {exc!r}"
+                rec = _bagging_record(
+                    make, Xtr, ytr, Xte, yte, rec, warm_up=seed == seeds[0]
+                )
                 records.append(rec)
                 out.write(json.dumps(rec) + "\n")
                 out.flush()
     return records
 
 
-def summarize_bagging(records):
-    bag = [r for r in records if r["task"] == "bagging" and r["status"] == "ok"]
+def summarize_bagging(records, task="bagging"):
+    bag = [r for r in records if r["task"] == task and r["status"] == "ok"]
     if not bag:
         return
-    print("\n## Balanced bagging against BalancedRandomForest (100 trees)\n")
+    seeds = sorted({r["seed"] for r in bag})
+    print(
+        f"\n## Balanced bagging against BalancedRandomForest (100 trees, {task}, "
+        f"seeds {seeds[0]}-{seeds[-1]})\n"
+    )
     print(
         "| data set | method | BA mean | AP mean | BA - BRF mean (se) | wins/ties "
         "| AP - BRF mean (se) | median time / BRF (wall, CPU) |"
@@ -647,7 +686,15 @@ def main():
     parser.add_argument(
         "--part",
         default="all",
-        choices=["all", "imbalance", "label_shift", "presto", "bagging", "summary"],
+        choices=[
+            "all",
+            "imbalance",
+            "label_shift",
+            "presto",
+            "bagging",
+            "bagging_select",
+            "summary",
+        ],
     )
     parser.add_argument("--out", default="benchmarks/results_imbalance.jsonl")
     parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
@@ -658,6 +705,7 @@ def main():
         summarize(records)
         _summarize_presto(records)
         summarize_bagging(records)
+        summarize_bagging(records, task="bagging_select")
         return
     warnings.filterwarnings("ignore", category=FutureWarning)
     versions = _versions()
@@ -671,9 +719,19 @@ def main():
             records += run_presto(out, versions)
         if args.part in ("all", "bagging"):
             records += run_bagging(out, versions, args.datasets)
+        if args.part == "bagging_select":
+            records += run_bagging(
+                out,
+                versions,
+                args.datasets,
+                SELECT_SEEDS,
+                SELECT_VARIANTS,
+                task="bagging_select",
+            )
     summarize(records)
     _summarize_presto(records)
     summarize_bagging(records)
+    summarize_bagging(records, task="bagging_select")
 
 
 if __name__ == "__main__":

@@ -675,12 +675,15 @@ def _balanced_bagging(**params):
 
 INIT_PARAMS["ClassBalancedBaggingClassifier"] = lambda: [
     _balanced_bagging(),
-    _balanced_bagging(bootstrap="poisson", estimator=LogisticRegression()),
+    _balanced_bagging(
+        bootstrap="poisson", estimator=LogisticRegression(), undersample=False
+    ),
 ]
 _BAGGING_SW_REASON = (
-    "integer sample_weight equals repeated rows in distribution (the sampling "
-    "rates scale with the weight), not draw by draw: the random counts of m "
-    "copies of a row differ from those of one row of weight m"
+    "integer sample_weight equals repeated rows at most in distribution (the "
+    "sampling rates scale with the weight; the undersampling pool is drawn "
+    "among rows), not draw by draw: the random counts of m copies of a row "
+    "differ from those of one row of weight m"
 )
 EXPECTED_FAILED_CHECKS["ClassBalancedBaggingClassifier"] = {
     "check_sample_weight_equivalence_on_dense_data": _BAGGING_SW_REASON,

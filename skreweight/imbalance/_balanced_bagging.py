@@ -42,18 +42,24 @@ def _set_random_states(estimator, seed):
     return estimator
 
 
-def _draw_counts(rng, bootstrap, rates, groups, draws):
+def _draw_counts(rng, bootstrap, rates, groups, draws, pools):
     """Integer bootstrap counts whose expected class totals are ``draws``.
 
     ``rates[i]`` is row i's share of its class's mass (rates sum to 1 within
-    each class); ``groups`` lists the row indices of each class.
+    each class); ``groups`` lists the row indices of each class. A class with
+    a ``pools`` size is first cut to that many of its rows of positive rate,
+    drawn uniformly without replacement, and its counts are drawn from them.
     """
     counts = np.zeros(rates.shape[0], dtype=np.int64)
-    for rows, n_draws in zip(groups, draws):
+    for rows, n_draws, pool in zip(groups, draws, pools):
+        p = rates[rows]
+        if pool is not None:
+            rows = np.sort(rng.choice(rows[p > 0], pool, replace=False))
+            p = rates[rows] / rates[rows].sum()
         if bootstrap == "poisson":
-            counts[rows] = rng.poisson(n_draws * rates[rows])
+            counts[rows] = rng.poisson(n_draws * p)
         else:
-            counts[rows] = rng.multinomial(int(round(n_draws)), rates[rows])
+            counts[rows] = rng.multinomial(int(round(n_draws)), p)
     return counts
 
 
@@ -78,13 +84,17 @@ class ClassBalancedBaggingClassifier(
     "sqrt")`` this is a balanced random forest; any classifier whose ``fit``
     takes ``sample_weight`` works (gradient boosting, logistic regression).
 
-    The counts of row ``i`` in class ``c`` are
+    With ``undersample=True`` (the default) every class with more rows than
+    its expected total ``m_c`` is first cut to ``m_c`` of its rows, drawn
+    uniformly without replacement, so that all classes draw their counts
+    from pools of the same size and end with the same number of distinct
+    rows in expectation, not only the same total weight. The counts of row
+    ``i`` in the pool ``P_c`` of class ``c`` (the whole class when not cut)
+    are then
 
-    - ``"multinomial"``: exactly ``m_c`` draws with replacement from class
-      ``c``, row ``i`` drawn with probability ``r_i / sum_{j in c} r_j``
-      (the resampling of imbalanced-learn's ``BalancedRandomForestClassifier``
-      with ``sampling_strategy="all", replacement=True``);
-    - ``"poisson"``: independent ``Poisson(m_c r_i / sum_{j in c} r_j)``
+    - ``"multinomial"``: exactly ``m_c`` draws with replacement from
+      ``P_c``, row ``i`` drawn with probability ``r_i / sum_{j in P_c} r_j``;
+    - ``"poisson"``: independent ``Poisson(m_c r_i / sum_{j in P_c} r_j)``
       counts, whose class totals are random with mean ``m_c``;
 
     where ``r_i`` is the row's ``sample_weight`` times the weights of
@@ -92,10 +102,18 @@ class ClassBalancedBaggingClassifier(
     :class:`~skreweight.compose.WeightProduct`), and the expected class
     totals ``m_c`` are proportional to the class masses under
     ``class_balance`` (``ClassBalance("inverse")``: all equal), scaled to
-    ``max_samples`` draws in all. Only rows with a positive count reach the
-    clone's ``fit``, once each, with their count as weight: a tree then equals
-    the tree fitted on the repeated rows, and the cost follows the size of the
-    balanced sample, not of the data.
+    ``max_samples`` draws in all. ``undersample=False`` with
+    ``"multinomial"`` is the resampling of imbalanced-learn's
+    ``BalancedRandomForestClassifier(sampling_strategy="all",
+    replacement=True)``; ``undersample=True`` with ``"multinomial"`` is close
+    to its defaults before 0.13 (``sampling_strategy="auto",
+    replacement=False, bootstrap=True``: the majority cut to the minority's
+    size without replacement, then one bootstrap of the union), with the
+    class totals kept exact instead of random. Only
+    rows with a positive count reach the clone's ``fit``, once each, with
+    their count as weight: a tree then equals the tree fitted on the repeated
+    rows, and the cost follows the size of the balanced sample, not of the
+    data.
 
     Read more in the :ref:`User Guide <balanced_bagging>`.
 
@@ -119,6 +137,16 @@ class ClassBalancedBaggingClassifier(
         number of classes times the row count of the smallest class (with
         equal totals, every class is drawn as often as the minority has
         rows). A float in (0, 1] is a fraction of the rows.
+    undersample : bool, default=True
+        Cut each class to a random subset of ``round(m_c)`` rows (without
+        replacement) before drawing its counts, so that every class has the
+        same expected number of distinct rows. Without it a bootstrap of the
+        minority repeats rows (about 63 % distinct) while the majority's
+        draws are nearly all distinct, and fully grown trees then give the
+        majority more of the feature space; on the shipped imbalanced sets
+        the cut raises the balanced accuracy (``benchmarks/RESULTS.md``).
+        With unequal rates ``r_i`` the expected counts are proportional to
+        them only approximately.
     weighter : weighter, default=None
         A skreweight weighter fitted once on all rows (with the context
         passed to ``fit``); its weights multiply ``sample_weight`` in the
@@ -165,11 +193,14 @@ class ClassBalancedBaggingClassifier(
 
     Notes
     -----
-    Integer ``sample_weight`` is equivalent to repeated rows *in
-    distribution*: with ``"poisson"``, ``m`` copies of a row have a
-    ``Poisson(m * lam)`` total count, the law of one row of weight ``m``;
-    with ``"multinomial"``, its draw probability is ``m`` times larger. The
-    draws themselves differ, so the fits are not equal draw by draw.
+    Without ``undersample``, integer ``sample_weight`` is equivalent to
+    repeated rows *in distribution* (for the same class totals): with
+    ``"poisson"``, ``m`` copies of a row have a ``Poisson(m * lam)`` total
+    count, the law of one row of weight ``m``; with ``"multinomial"``, its
+    draw probability is ``m`` times larger. The pool of ``undersample`` is
+    drawn among rows, not weight, so there the two agree only approximately,
+    in expected counts. The draws themselves differ, so the fits are not
+    equal draw by draw.
 
     References
     ----------
@@ -188,8 +219,11 @@ class ClassBalancedBaggingClassifier(
     >>> clf = clf.fit(X, y)
     >>> clf.class_draws_
     array([26., 26.])
-    >>> [float(w[y == c].sum()) for c in (0, 1) for w in clf.estimators_weights_[:1]]
+    >>> w = clf.estimators_weights_[0]
+    >>> [float(w[y == c].sum()) for c in (0, 1)]  # total weight per class
     [26.0, 26.0]
+    >>> [int((w[y == c] > 0).sum()) for c in (0, 1)]  # distinct rows per class
+    [18, 16]
     """
 
     __metadata_request__fit = {key: True for key in _CONTEXT_KEYS}
@@ -204,6 +238,7 @@ class ClassBalancedBaggingClassifier(
             Interval(Real, 0, 1, closed="right"),
             None,
         ],
+        "undersample": ["boolean"],
         "weighter": [HasMethods(["fit", "fit_compute_weights"]), None],
         "oob_score": ["boolean"],
         "n_jobs": [Integral, None],
@@ -219,6 +254,7 @@ class ClassBalancedBaggingClassifier(
         bootstrap="multinomial",
         class_balance=None,
         max_samples=None,
+        undersample=True,
         weighter=None,
         oob_score=False,
         n_jobs=None,
@@ -230,6 +266,7 @@ class ClassBalancedBaggingClassifier(
         self.bootstrap = bootstrap
         self.class_balance = class_balance
         self.max_samples = max_samples
+        self.undersample = undersample
         self.weighter = weighter
         self.oob_score = oob_score
         self.n_jobs = n_jobs
@@ -272,6 +309,15 @@ class ClassBalancedBaggingClassifier(
             )
         return draws
 
+    def _pool_sizes(self):
+        """Rows kept per class before its draws (None: all of them)."""
+        pools = []
+        for rows, draws in zip(self._groups, self.class_draws_):
+            size = max(1, int(round(draws)))
+            n_rows = np.count_nonzero(self._rates[rows] > 0)
+            pools.append(size if self.undersample and size < n_rows else None)
+        return pools
+
     def _sampling_rates(self, X, y, sw, context):
         """Row rates within each class: ``sample_weight`` times the weighter's."""
         rate = sw.copy()
@@ -295,7 +341,12 @@ class ClassBalancedBaggingClassifier(
             rng = np.random.RandomState(seed)
             for _ in range(_MAX_REDRAWS):
                 counts = _draw_counts(
-                    rng, self.bootstrap, self._rates, self._groups, self.class_draws_
+                    rng,
+                    self.bootstrap,
+                    self._rates,
+                    self._groups,
+                    self.class_draws_,
+                    self._pools,
                 )
                 got = np.array([counts[g].sum() > 0 for g in self._groups])
                 if got.all():
@@ -380,6 +431,7 @@ class ClassBalancedBaggingClassifier(
         self.class_draws_ = self._class_draws(y_enc, sw, X.shape[0])
         self._rates = rate / mass[y_enc]
         self._groups = [np.flatnonzero(y_enc == c) for c in range(len(self.classes_))]
+        self._pools = self._pool_sizes()
         rng = check_random_state(self.random_state)
         self._draw_seeds = rng.randint(_MAX_INT, size=self.n_estimators)
         est_seeds = rng.randint(_MAX_INT, size=self.n_estimators)

@@ -23,11 +23,12 @@ def data():
     return X, y
 
 
+@pytest.mark.parametrize("undersample", [True, False])
 @pytest.mark.parametrize("bootstrap", ["poisson", "multinomial"])
-def test_each_tree_equals_the_tree_on_repeated_rows(data, bootstrap):
+def test_each_tree_equals_the_tree_on_repeated_rows(data, bootstrap, undersample):
     X, y = data
     clf = ClassBalancedBaggingClassifier(
-        n_estimators=5, bootstrap=bootstrap, random_state=0
+        n_estimators=5, bootstrap=bootstrap, undersample=undersample, random_state=0
     ).fit(X, y)
     for est, w in zip(clf.estimators_, clf.estimators_weights_):
         counts = w.astype(int)
@@ -67,6 +68,50 @@ def test_poisson_class_totals_are_balanced_in_expectation(data):
     mean_w = np.mean(clf.estimators_weights_, axis=0)
     assert abs(mean_w[y == 1].mean() - 1.0) < 0.05
     assert abs(mean_w[y == 0].mean() - n_min / np.sum(y == 0)) < 0.01
+
+
+def _distinct(w, rows):
+    return np.count_nonzero(w[rows])
+
+
+@pytest.mark.parametrize("undersample", [True, False])
+def test_undersample_equalises_the_distinct_rows(data, undersample):
+    X, y = data
+    n_maj, n_min = np.bincount(y)
+    clf = ClassBalancedBaggingClassifier(
+        n_estimators=300, undersample=undersample, random_state=0
+    ).fit(X, y)
+    W = np.array(clf.estimators_weights_)
+    distinct = np.array([[_distinct(w, y == c) for c in (0, 1)] for w in W])
+    # n_min draws with replacement from a pool of p rows leave
+    # p (1 - (1 - 1/p)^n_min) distinct rows on average; the pool is n_min rows
+    # for both classes when undersampling, else the whole class
+    pool = n_min if undersample else n_maj
+    expected = [p * (1 - (1 - 1 / p) ** n_min) for p in (pool, n_min)]
+    # a count of distinct rows has sd below sqrt(n_min) / 2: 4 sd of the mean
+    tol = 4 * np.sqrt(n_min) / 2 / np.sqrt(300)
+    assert_allclose(distinct.mean(0), expected, atol=tol)
+    if undersample:
+        # the pool is drawn uniformly: every majority row is as likely to be
+        # used, and its expected count is n_min / n_maj
+        used = (W[:, y == 0] > 0).mean(0)
+        assert abs(W[:, y == 0].mean() - n_min / n_maj) < 0.01
+        assert used.max() - used.min() < 0.25
+    else:
+        assert distinct[:, 0].mean() > distinct[:, 1].mean() + 5
+
+
+def test_undersample_keeps_zero_weight_rows_out_and_the_totals_exact(data):
+    X, y = data
+    sw = np.where(np.arange(400) % 3 == 0, 0.0, 1.0)
+    clf = ClassBalancedBaggingClassifier(n_estimators=20, random_state=0)
+    W = np.array(clf.fit(X, y, sample_weight=sw).estimators_weights_)
+    assert np.all(W[:, sw == 0] == 0)
+    m = clf.class_draws_
+    assert_allclose(W[:, y == 0].sum(1), m[0])
+    assert_allclose(W[:, y == 1].sum(1), m[1])
+    # a pool of round(m_c) rows: no more distinct rows than that
+    assert np.all((W[:, y == 0] > 0).sum(1) <= m[0])
 
 
 def test_class_balance_scheme_and_max_samples(data):
