@@ -29,6 +29,7 @@ from ._common import (
     validate_log,
     warn_small_propensity,
 )
+from ._summary import value_summary
 
 __all__ = ["PolicyValueEstimator"]
 
@@ -438,6 +439,25 @@ class PolicyValueEstimator(BaseEstimator):
             float(self.value_ - z * self.stderr_),
             float(self.value_ + z * self.stderr_),
         )
+
+    def summary(self, alpha=0.05):
+        """The value, its inference and the weights' diagnostics in one table.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the interval.
+
+        Returns
+        -------
+        summary : :class:`PolicyValueSummary`
+            A DataFrame with one row (the policy value): estimate, standard
+            error and how it was computed, z, p-value, confidence interval
+            (that of :meth:`conf_int`), rows, ESS of the importance weights,
+            the largest weight share and the smallest logging propensity;
+            ``print`` it to read it.
+        """
+        return value_summary(self, alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
