@@ -10,8 +10,9 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
-from .._core.kernels import resolve_bandwidth
+from .._core.kernels import median_bandwidth, resolve_bandwidth, sq_dists
 from ..base import WeighterMixin
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -31,6 +32,36 @@ def _balance_action(ipm, X, s, arm):
         warnings.simplefilter("ignore", WeightDegeneracyWarning)
         ipm.fit(Xa, treatment=t, sample_weight=np.r_[s[arm], s])
     return ipm.weights_[: arm.shape[0]], float(np.ravel(ipm.ipm_)[0])
+
+
+def _median_bandwidth(Z, s, random_state, max_rows=500):
+    """The median heuristic of ``_core.kernels``, for frequency-weighted rows.
+
+    Unit weights on distinct rows: :func:`median_bandwidth` itself. Otherwise
+    the weighted median of the distances between distinct rows, a pair of
+    rows weighing the product of their total weights (as repeated rows
+    would), or, above ``max_rows`` distinct rows, the plain heuristic on rows
+    drawn in proportion to their weight.
+    """
+    U, inverse = np.unique(Z, axis=0, return_inverse=True)
+    if U.shape[0] == Z.shape[0] and np.all(s == s[0]):
+        return median_bandwidth(Z, max_rows=max_rows, random_state=random_state)
+    if U.shape[0] > max_rows:
+        rng = check_random_state(random_state)
+        rows = rng.choice(Z.shape[0], max_rows, p=s / s.sum())
+        return median_bandwidth(Z[rows], max_rows=max_rows)
+    m = np.bincount(inverse.ravel(), weights=s)
+    upper = np.triu_indices(U.shape[0], k=1)
+    d, w = sq_dists(U, U)[upper], np.outer(m, m)[upper]
+    if d.size == 0:
+        return 1.0
+    order = np.argsort(d)
+    d, cum = d[order], np.cumsum(w[order])
+    # the median of the repeated pairs: the mean of the two middle ones
+    half = cum[-1] / 2.0
+    lo = d[np.searchsorted(cum, half, side="left")]
+    hi = d[min(np.searchsorted(cum, half, side="right"), d.size - 1)]
+    return float(np.sqrt(0.5 * (lo + hi)))
 
 
 class BalancingPropensity(WeighterMixin, BaseEstimator):
@@ -255,9 +286,12 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         if not isinstance(self.bandwidth, str):
             return self.bandwidth
         keep = s > 0
-        mean = np.average(X[keep], axis=0, weights=s[keep])
-        sd = np.sqrt(np.average((X[keep] - mean) ** 2, axis=0, weights=s[keep]))
-        Z = (X[keep][:, sd > 0] - mean[sd > 0]) / sd[sd > 0]
+        X, s = X[keep], s[keep]
+        mean = np.average(X, axis=0, weights=s)
+        sd = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=s))
+        Z = (X[:, sd > 0] - mean[sd > 0]) / sd[sd > 0]
+        if self.bandwidth == "median":
+            return _median_bandwidth(Z, s, self.random_state)
         return resolve_bandwidth(self.bandwidth, Z, random_state=self.random_state)
 
     def fit(self, X, y=None, *, action=None, sample_weight=None):
