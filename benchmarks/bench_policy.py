@@ -279,8 +279,8 @@ def _loss_estimates(r, f, props):
     for name, p in props.items():
         ips = np.sum(e[o] / p) / N
         dr = (imp.sum() + np.sum((e[o] - imp[o]) / p)) / N
-        out[("ips", name)] = (ips - ideal) ** 2
-        out[("dr", name)] = (dr - ideal) ** 2
+        out[("ips", name)] = ips - ideal
+        out[("dr", name)] = dr - ideal
     return out
 
 
@@ -302,7 +302,7 @@ def balancing(n_rep=50):
     (the previous design): its loss on the pairs it was fit on is optimistic,
     a bias no propensity can remove.
     """
-    sq, fits = {}, {}
+    err, fits, widths = {}, {}, []
     for seed in range(n_rep):
         r = make_mnar_ratings(60, 40, random_state=seed)
         o = r.observed
@@ -312,6 +312,12 @@ def balancing(n_rep=50):
                 r.X[o], r.y[o], X_target=r.X[~o]
             )
             props[name] = reg.propensity_
+            if name == "balancing":
+                bp = BalancingPropensity().fit(
+                    np.vstack([r.X[o], r.X[~o]]),
+                    action=np.r_[np.ones(o.sum()), np.zeros((~o).sum())],
+                )
+                widths.append(bp.bandwidth_)
         r2 = make_mnar_ratings(60, 40, random_state=10_000 + seed)
         designs = {
             "independent": Ridge().fit(r2.X[r2.observed], r2.y[r2.observed]),
@@ -319,7 +325,7 @@ def balancing(n_rep=50):
         }
         for design, model in designs.items():
             for key, v in _loss_estimates(r, model.predict(r.X), props).items():
-                sq.setdefault((design,) + key, []).append(v)
+                err.setdefault((design,) + key, []).append(v)
         for method in ("naive", "ips", "dr"):
             for name, make in _PROPENSITIES[:2]:
                 if method == "naive" and name != "logistic":
@@ -331,9 +337,10 @@ def balancing(n_rep=50):
                     float(np.mean((reg.predict(r.X) - r.y) ** 2))
                 )
     rows = []
-    for (design, est, name), v in sq.items():
-        v = np.asarray(v)
-        d = v - np.asarray(sq[(design, est, "logistic")])
+    for (design, est, name), e in err.items():
+        e = np.asarray(e)
+        v = e**2
+        d = v - np.asarray(err[(design, est, "logistic")]) ** 2
         rows.append(
             {
                 "part": "balancing_loss_estimation",
@@ -343,6 +350,9 @@ def balancing(n_rep=50):
                 "n_rep": n_rep,
                 "mse": float(v.mean()),
                 "mse_se": float(v.std(ddof=1) / np.sqrt(len(v))),
+                "bias": float(e.mean()),
+                "bias_se": float(e.std(ddof=1) / np.sqrt(len(e))),
+                "median_bandwidth_mean": float(np.mean(widths)),
                 "paired_diff_vs_logistic": float(d.mean()),
                 "paired_diff_se": float(d.std(ddof=1) / np.sqrt(len(d))),
                 "share_below_logistic": float(np.mean(d < 0)),
