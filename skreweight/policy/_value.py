@@ -144,7 +144,8 @@ class PolicyValueEstimator(BaseEstimator):
     The reward model is fit on the context and the one-hot logged action
     side by side (Open Bandit Pipeline's design) and predicts ``q_hat(x, a)``
     for every action; it is cross-fitted over ``cv`` folds. A classifier
-    reward model (binary rewards) gives ``predict_proba[:, 1]``.
+    reward model (binary rewards) gives ``predict_proba[:, 1]``. Precomputed
+    estimated rewards may be passed to ``fit`` instead.
 
     Read more in the :ref:`User Guide <policy>`.
 
@@ -193,7 +194,8 @@ class PolicyValueEstimator(BaseEstimator):
     logging_proba_ : ndarray of shape (n_samples,)
         Logging propensity of each logged action (given or estimated).
     estimated_rewards_ : ndarray of shape (n_samples, n_actions) or None
-        Cross-fitted ``q_hat(x_i, a)``.
+        Cross-fitted ``q_hat(x_i, a)``, or the ``estimated_rewards`` given
+        to ``fit``.
     effective_sample_size_ : float
         Kish effective sample size ``(sum s w)^2 / sum s w^2`` of the
         importance weights.
