@@ -60,6 +60,11 @@ table["relative_error"] = (table["value"] - rnd.bts_value) / rnd.bts_value
 print(table.round(5).to_string(index=False))
 
 # %%
+# One estimator's summary table: the estimate, its standard error and how it
+# was computed, the interval, and the importance weights' diagnostics.
+print(est.summary())
+
+# %%
 # The estimates against the truth
 # -------------------------------
 # The importance weights keep about a quarter of the log's effective size

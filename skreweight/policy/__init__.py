@@ -4,6 +4,7 @@ rating prediction for missing-not-at-random feedback."""
 from ._balancing import BalancingPropensity
 from ._learning import OffPolicyClassifier
 from ._rating import DebiasedRatingRegressor
+from ._summary import PolicyValueSummary
 from ._value import PolicyValueEstimator
 
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "DebiasedRatingRegressor",
     "OffPolicyClassifier",
     "PolicyValueEstimator",
+    "PolicyValueSummary",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import is_weighter
 from ..exceptions import WeightDegeneracyWarning
@@ -68,7 +68,7 @@ def code_actions(a, n_columns, owner, labels=None):
             )
         return codes, labels
     if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(a == np.round(a))):
-        ai = a.astype(np.int64)
+        ai = a.astype(np.int64, copy=False)
         if ai.min() >= 0 and ai.max() < n_columns:
             return ai, np.arange(n_columns)
         raise ValueError(
@@ -102,7 +102,45 @@ def policy_proba(policy, X, a, owner):
     return pi, codes, labels
 
 
+def _all_finite(A):
+    """``np.isfinite(A).all()`` at the cost of a min and a max (NaN wins both)."""
+    return bool(np.isfinite(A.min()) and np.isfinite(A.max()))
+
+
+def validate_log(estimator, X, y):
+    """``validate_data(X, y, y_numeric=True, dtype=float64)``, fast for arrays.
+
+    A float64 2-D ``X`` and a numeric 1-D ``y`` already satisfy every check
+    of :func:`~sklearn.utils.validation.validate_data` except finiteness,
+    which is tested by two reductions; the feature count is then recorded
+    as ``validate_data(reset=True)`` records it for an array (which has no
+    feature names). Anything else (lists, frames,
+    other dtypes, empty arrays, bad values) takes the full validation, whose
+    errors and warnings are unchanged.
+    """
+    fast = (
+        type(X) is np.ndarray
+        and X.dtype == np.float64
+        and X.ndim == 2
+        and X.shape[0] >= 1
+        and X.shape[1] >= 1
+        and type(y) is np.ndarray
+        and y.dtype.kind in "biuf"
+        and y.shape == (X.shape[0],)
+        and _all_finite(X)
+        and (y.dtype.kind != "f" or _all_finite(y))
+    )
+    if fast:
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    else:
+        X, y = validate_data(estimator, X, y, y_numeric=True, dtype=np.float64)
+    return X, np.asarray(y, dtype=np.float64)
+
+
 def check_target_proba(target_proba, n_samples, owner):
+    """The evaluation policy's ``(n, n_actions)`` probabilities, and row sums."""
     if target_proba is None:
         raise ValueError(
             f"{owner} requires `target_proba`: the evaluation policy's action "
@@ -120,18 +158,33 @@ def check_target_proba(target_proba, n_samples, owner):
             f"{owner}: target_proba has {pi.shape[0]} rows but X has {n_samples}; "
             "give the policy's action probabilities on each logged row."
         )
+    # one product and two reductions; NaN fails both comparisons
+    sums = pi @ np.ones(pi.shape[1])
+    if pi.min() >= 0 and np.max(np.abs(sums - 1.0)) <= 1e-6:
+        return pi, sums
     if not np.all(np.isfinite(pi)):
         raise ValueError(f"{owner}: target_proba contains NaN or infinity.")
     if np.any(pi < 0):
         raise ValueError(f"{owner}: target_proba has negative probabilities.")
-    sums = pi.sum(axis=1)
-    if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
-        i = int(np.argmax(np.abs(sums - 1)))
+    i = int(np.argmax(np.abs(sums - 1)))
+    raise ValueError(
+        f"{owner}: the rows of target_proba must sum to 1 (row {i} sums to "
+        f"{sums[i]:.6g}); pass a probability distribution over actions."
+    )
+
+
+def check_estimated_rewards(estimated_rewards, n_samples, n_actions, owner):
+    """Precomputed ``q_hat(x_i, a)``, shape ``(n_samples, n_actions)``."""
+    q = np.asarray(estimated_rewards, dtype=np.float64)
+    if q.shape != (n_samples, n_actions):
         raise ValueError(
-            f"{owner}: the rows of target_proba must sum to 1 (row {i} sums to "
-            f"{sums[i]:.6g}); pass a probability distribution over actions."
+            f"{owner}: estimated_rewards has shape {q.shape}; expected "
+            f"({n_samples}, {n_actions}), the estimated reward of every action "
+            "(a column of target_proba) on every logged row."
         )
-    return pi
+    if not _all_finite(q):
+        raise ValueError(f"{owner}: estimated_rewards contains NaN or infinity.")
+    return q
 
 
 def check_logging_proba(logging_proba, codes, owner):
@@ -150,6 +203,8 @@ def check_logging_proba(logging_proba, codes, owner):
             f"{owner}: logging_proba has shape {np.shape(logging_proba)} but X has "
             f"{n} rows; pass the logging propensity of each logged action."
         )
+    if p.min() > 0 and p.max() <= 1 + 1e-12:  # NaN fails both
+        return p
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{owner}: logging_proba contains NaN or infinity.")
     if np.any(p <= 0):
@@ -159,14 +214,12 @@ def check_logging_proba(logging_proba, codes, owner):
             f"{i}; a logged action must have positive logging propensity (the "
             "log or the propensities are corrupt)."
         )
-    if np.any(p > 1 + 1e-12):
-        raise ValueError(f"{owner}: logging_proba has values above 1.")
-    return p
+    raise ValueError(f"{owner}: logging_proba has values above 1.")
 
 
 def warn_small_propensity(p, owner, threshold=MIN_PROPENSITY):
-    small = p < threshold
-    if np.any(small):
+    if p.min() < threshold:
+        small = p < threshold
         warnings.warn(
             f"{owner}: {int(small.sum())} logged action(s) have propensity below "
             f"{threshold:g} (smallest {p.min():.3g}); their importance weights "

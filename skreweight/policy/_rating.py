@@ -63,7 +63,10 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
     imputation_model : regressor, default=None
         Imputation model ``m`` of ``method="dr"``; ``Ridge()`` when None.
     clip : float, default=0.01
-        Lower bound on the estimated propensity.
+        Lower bound on the estimated propensity. There is no upper bound: the
+        propensity implied by balancing weights may exceed 1 (a pair the
+        balance down-weights below the observed share), and capping it would
+        break the weights' balance and their sum over all pairs.
     cv : int, cross-validation generator, iterable or None, default=None
         Cross-fitting of a classifier ``propensity_model`` (None:
         in-sample).
@@ -75,7 +78,8 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
     estimator_ : regressor
         The fitted rating model.
     propensity_ : ndarray of shape (n_observed,)
-        Estimated observation propensity of each observed pair (clipped).
+        Estimated observation propensity of each observed pair (bounded
+        below by ``clip``; ``inf`` for a pair the balancing drops).
     weights_ : ndarray of shape (n_observed,)
         ``1 / propensity_`` scaled to average 1 (the IPS weights).
     imputation_model_ : regressor or None
@@ -203,7 +207,9 @@ class DebiasedRatingRegressor(RegressorMixin, BaseEstimator):
             p_logged, _ = fit_propensity(
                 model, Z, observed, 2, sz, pairs, type(self).__name__
             )
-        p = np.clip(p_logged[:n], self.clip, 1.0)
+        # bounded below only: a balancing propensity above 1 (a weight below
+        # the observed share) is kept, so the weights still sum to all pairs
+        p = np.maximum(p_logged[:n], self.clip)
         warn_small_propensity(p, type(self).__name__)
         self.propensity_ = p
         inv = 1.0 / p

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..base import ESS_WARNING_THRESHOLD
 from ..exceptions import WeightDegeneracyWarning
@@ -17,6 +17,7 @@ from ..utils._sklearn_compat import HasMethods, StrOptions
 from ..utils.validation import check_sample_weight
 from ._common import (
     check_action,
+    check_estimated_rewards,
     check_logging_proba,
     check_target_proba,
     code_actions,
@@ -25,8 +26,10 @@ from ._common import (
     folds,
     is_policy,
     policy_proba,
+    validate_log,
     warn_small_propensity,
 )
+from ._summary import value_summary
 
 __all__ = ["PolicyValueEstimator"]
 
@@ -39,24 +42,21 @@ def _wmean(x, s):
     return float(np.dot(s, x) / s.sum())
 
 
-def policy_value(method, reward, codes, pi, pscore, q=None, threshold=np.inf, s=None):
+def policy_value(method, reward, iw, q_logged, direct, threshold=np.inf, s=None):
     """Value, influence values and applied weights of one estimator.
 
-    ``pi`` is ``(n, n_actions)``, ``pscore`` the logging propensity of each
-    logged action, ``q`` the ``(n, n_actions)`` estimated rewards. ``s`` are
-    frequency weights; the influence values ``psi`` satisfy
-    ``Var(value) ~ sum(s * psi**2) / sum(s)**2``.
+    ``iw`` are the importance weights ``pi(a_i | x_i) / pi_b(a_i | x_i)``,
+    ``q_logged`` the estimated reward of each logged action and ``direct``
+    the policy's expected estimated reward ``sum_a pi(a | x_i) q(x_i, a)``
+    (None when unused). ``s`` are frequency weights; the influence values
+    ``psi`` satisfy ``Var(value) ~ sum(s * psi**2) / sum(s)**2``.
     """
     n = reward.shape[0]
     s = np.ones(n) if s is None else s
-    rows = np.arange(n)
-    iw = pi[rows, codes] / pscore if pscore is not None else None
-    if q is not None:
-        # obp's np.average(q, weights=pi): the policy's expected estimated reward
-        direct = np.average(q, weights=pi, axis=1)
-        resid = reward - q[rows, codes]
+    if direct is not None:
+        resid = reward - q_logged
     if method == "ipw":
-        w = np.minimum(iw, threshold)
+        w = iw if threshold == np.inf else np.minimum(iw, threshold)
         phi = reward * w
     elif method == "snipw":
         m = _wmean(iw, s)
@@ -67,7 +67,7 @@ def policy_value(method, reward, codes, pi, pscore, q=None, threshold=np.inf, s=
         w = np.zeros(n)
         phi = direct
     elif method == "dr":
-        w = np.minimum(iw, threshold)
+        w = iw if threshold == np.inf else np.minimum(iw, threshold)
         phi = direct + w * resid
     elif method == "sndr":
         m = _wmean(iw, s)
@@ -83,6 +83,25 @@ def policy_value(method, reward, codes, pi, pscore, q=None, threshold=np.inf, s=
         phi = direct + w * resid
     value = _wmean(phi, s)
     return value, phi - value, w
+
+
+def _plainly_valid(est):
+    """Whether the parameters are defaults-like values that are surely valid.
+
+    A subset of ``_parameter_constraints`` checked in a few comparisons, so
+    that a fit from given propensities does not pay for the generic
+    validation; any other value goes through ``_validate_params``.
+    """
+    rs = est.random_state
+    return (
+        type(est.method) is str
+        and est.method in METHODS
+        and est.reward_model is None
+        and est.propensity_model is None
+        and type(est.threshold) in (float, int)
+        and (est.cv is None or (type(est.cv) is int and est.cv >= 2))
+        and (rs is None or (type(rs) is int and 0 <= rs < 2**32))
+    )
 
 
 class PolicyValueEstimator(BaseEstimator):
@@ -125,7 +144,8 @@ class PolicyValueEstimator(BaseEstimator):
     The reward model is fit on the context and the one-hot logged action
     side by side (Open Bandit Pipeline's design) and predicts ``q_hat(x, a)``
     for every action; it is cross-fitted over ``cv`` folds. A classifier
-    reward model (binary rewards) gives ``predict_proba[:, 1]``.
+    reward model (binary rewards) gives ``predict_proba[:, 1]``. Precomputed
+    estimated rewards may be passed to ``fit`` instead.
 
     Read more in the :ref:`User Guide <policy>`.
 
@@ -174,7 +194,8 @@ class PolicyValueEstimator(BaseEstimator):
     logging_proba_ : ndarray of shape (n_samples,)
         Logging propensity of each logged action (given or estimated).
     estimated_rewards_ : ndarray of shape (n_samples, n_actions) or None
-        Cross-fitted ``q_hat(x_i, a)``.
+        Cross-fitted ``q_hat(x_i, a)``, or the ``estimated_rewards`` given
+        to ``fit``.
     effective_sample_size_ : float
         Kish effective sample size ``(sum s w)^2 / sum s w^2`` of the
         importance weights.
@@ -228,6 +249,7 @@ class PolicyValueEstimator(BaseEstimator):
         "action": True,
         "target_proba": True,
         "logging_proba": True,
+        "estimated_rewards": True,
     }
 
     _parameter_constraints = {
@@ -264,6 +286,7 @@ class PolicyValueEstimator(BaseEstimator):
         action=None,
         target_proba=None,
         logging_proba=None,
+        estimated_rewards=None,
         sample_weight=None,
     ):
         """Estimate the value of the evaluation policy.
@@ -285,6 +308,12 @@ class PolicyValueEstimator(BaseEstimator):
                 (n_samples, n_actions), default=None
             Logging propensity of each logged action (or the whole logging
             distribution); estimated with ``propensity_model`` when None.
+        estimated_rewards : array-like of shape (n_samples, n_actions), \
+                default=None
+            Precomputed estimated rewards ``q_hat(x_i, a)`` of every action
+            on every row (Open Bandit Pipeline's
+            ``estimated_rewards_by_reg_model``); ``reward_model`` is then not
+            fit. Unused by ``"ipw"`` and ``"snipw"``.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
 
@@ -293,60 +322,77 @@ class PolicyValueEstimator(BaseEstimator):
         self : object
             Fitted estimator.
         """
-        self._validate_params()
+        if not _plainly_valid(self):
+            self._validate_params()
         owner = type(self).__name__
         if not self.threshold >= 0:  # also rejects NaN
             raise ValueError(f"threshold must be >= 0 (or inf); got {self.threshold}.")
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        X, y = validate_log(self, X, y)
         n = X.shape[0]
         a = check_action(action, n, owner)
         if target_proba is not None and is_policy(target_proba):
             pi, codes, labels = policy_proba(target_proba, X, a, owner)
+            sums = np.ones(n)
         else:
-            pi = check_target_proba(target_proba, n, owner)
+            pi, sums = check_target_proba(target_proba, n, owner)
             codes, labels = code_actions(a, pi.shape[1], owner)
         s_user = (
             None if sample_weight is None else check_sample_weight(sample_weight, X)
         )
         s = np.ones(n) if s_user is None else s_user
         self.actions_ = labels
-        k = pi.shape[1]
-        method = self.method
-        p = None
-        self.propensity_models_ = []
-        if method in _NEEDS_PROPENSITY or logging_proba is not None:
-            if logging_proba is not None:
-                p = check_logging_proba(logging_proba, codes, owner)
-            else:
-                model = (
-                    LogisticRegression()
-                    if self.propensity_model is None
-                    else self.propensity_model
-                )
-                pairs = folds(self.cv, n, codes, self.random_state, stratify=True)
-                p, self.propensity_models_ = fit_propensity(
-                    model, X, codes, k, s_user, pairs, owner
-                )
-            warn_small_propensity(p, owner)
-        q, self.reward_models_ = None, []
-        if method in _NEEDS_REWARD:
-            model = (
-                LinearRegression() if self.reward_model is None else self.reward_model
-            )
-            pairs = folds(self.cv, n, codes, self.random_state, stratify=False)
-            q, self.reward_models_ = fit_reward_model(
-                model, X, y, codes, k, s_user, pairs
-            )
+        p = self._fit_propensity(X, codes, pi.shape[1], logging_proba, s_user)
+        q = self._fit_rewards(X, y, codes, pi.shape[1], estimated_rewards, s_user)
+        rows = np.arange(n)
+        iw = None if p is None else pi[rows, codes] / p
+        if q is None:
+            q_logged = direct = None
+        else:  # obp's np.average(q, weights=pi): the expected estimated reward
+            q_logged, direct = q[rows, codes], np.einsum("ij,ij->i", q, pi) / sums
         self.logging_proba_ = p
         self.estimated_rewards_ = q
         self.value_, psi, self.weights_ = policy_value(
-            method, y, codes, pi, p, q, float(self.threshold), s
+            self.method, y, iw, q_logged, direct, float(self.threshold), s
         )
         self.stderr_ = float(np.sqrt(np.dot(s, psi**2)) / s.sum())
-        self.importance_weights_ = None if p is None else pi[np.arange(n), codes] / p
+        self.importance_weights_ = iw
         self._diagnostics(s)
         return self
+
+    def _fit_propensity(self, X, codes, k, logging_proba, s_user):
+        """The logging propensity of each logged action, given or estimated."""
+        owner = type(self).__name__
+        self.propensity_models_ = []
+        if self.method not in _NEEDS_PROPENSITY and logging_proba is None:
+            return None
+        if logging_proba is not None:
+            p = check_logging_proba(logging_proba, codes, owner)
+        else:
+            model = (
+                LogisticRegression()
+                if self.propensity_model is None
+                else self.propensity_model
+            )
+            pairs = folds(self.cv, X.shape[0], codes, self.random_state, stratify=True)
+            p, self.propensity_models_ = fit_propensity(
+                model, X, codes, k, s_user, pairs, owner
+            )
+        warn_small_propensity(p, owner)
+        return p
+
+    def _fit_rewards(self, X, y, codes, k, estimated_rewards, s_user):
+        """``q_hat(x_i, a)``, given or cross-fitted (None if unused)."""
+        self.reward_models_ = []
+        if self.method not in _NEEDS_REWARD:
+            return None
+        if estimated_rewards is not None:
+            return check_estimated_rewards(
+                estimated_rewards, X.shape[0], k, type(self).__name__
+            )
+        model = LinearRegression() if self.reward_model is None else self.reward_model
+        pairs = folds(self.cv, X.shape[0], codes, self.random_state, stratify=False)
+        q, self.reward_models_ = fit_reward_model(model, X, y, codes, k, s_user, pairs)
+        return q
 
     def _diagnostics(self, s):
         iw = self.importance_weights_
@@ -395,6 +441,25 @@ class PolicyValueEstimator(BaseEstimator):
             float(self.value_ - z * self.stderr_),
             float(self.value_ + z * self.stderr_),
         )
+
+    def summary(self, alpha=0.05):
+        """The value, its inference and the weights' diagnostics in one table.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the interval.
+
+        Returns
+        -------
+        summary : :class:`PolicyValueSummary`
+            A DataFrame with one row (the policy value): estimate, standard
+            error and how it was computed, z, p-value, confidence interval
+            (that of :meth:`conf_int`), rows, ESS of the importance weights,
+            the largest weight share and the smallest logging propensity;
+            ``print`` it to read it.
+        """
+        return value_summary(self, alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -248,3 +248,34 @@ def test_balancing_in_parallel_is_the_same(d, bp):
     assert_allclose(par.weights_, bp.weights_, rtol=1e-7, atol=1e-10)
     seeded = BalancingPropensity(random_state=1).fit(d.X, action=d.action)
     assert_allclose(seeded.weights_, bp.weights_, rtol=1e-7, atol=1e-10)
+
+
+def test_balancing_bandwidth_median_heuristic(d):
+    from skreweight._core.kernels import median_bandwidth
+
+    bp = BalancingPropensity(random_state=0).fit(d.X, action=d.action)
+    Z = (d.X - d.X.mean(axis=0)) / d.X.std(axis=0)
+    assert bp.bandwidth_ == pytest.approx(median_bandwidth(Z, random_state=0))
+    fixed = BalancingPropensity(bandwidth=bp.bandwidth_).fit(d.X, action=d.action)
+    assert fixed.bandwidth_ == bp.bandwidth_
+    assert_allclose(fixed.weights_, bp.weights_)
+    knn = BalancingPropensity(bandwidth="knn").fit(d.X, action=d.action)
+    assert 0 < knn.bandwidth_ < bp.bandwidth_  # 50 neighbours of 600: nearer
+    with pytest.raises(ValueError, match="bandwidth"):
+        BalancingPropensity(bandwidth="scott").fit(d.X, action=d.action)
+
+
+def test_balancing_rating_weights_represent_all_pairs(r):
+    # no upper clip: the inverse balancing propensities sum to the number of
+    # pairs and balance the kernel mean of the observed against all pairs
+    o = r.observed
+    reg = DebiasedRatingRegressor(
+        method="ips", propensity_model=BalancingPropensity(), clip=0.0
+    ).fit(r.X[o], r.y[o], X_target=r.X[~o])
+    inv = 1 / reg.propensity_
+    assert_allclose(inv.sum(), len(r.y), rtol=1e-8)
+    assert np.any(reg.propensity_ > 1)  # kept, not capped at 1
+    Z = (r.X - r.X.mean(0)) / r.X.std(0)
+    raw = np.mean(Z[o], axis=0) - np.mean(Z, axis=0)
+    bal = inv @ Z[o] / inv.sum() - np.mean(Z, axis=0)
+    assert np.max(np.abs(bal)) < 0.2 * np.max(np.abs(raw))

@@ -294,3 +294,175 @@ def test_pipeline_routes_the_context(d):
     # IPW does not depend on the features: the routed context gives the same value
     assert_allclose(pipe[-1].value_, _fit(d, "ipw").value_)
     assert pipe[-1].n_features_in_ == d.X.shape[1]
+
+
+# ------------------------------------------- fast validation, given rewards
+@pytest.mark.parametrize("method", METHODS)
+def test_estimated_rewards_given_equal_the_fitted_ones(d, method):
+    fitted = _fit(d, method)
+    q = fitted.estimated_rewards_
+    kw = {} if q is None else {"estimated_rewards": q}
+    given = _fit(d, method, fit=kw)
+    assert given.value_ == pytest.approx(fitted.value_, rel=1e-12, abs=1e-15)
+    assert given.stderr_ == pytest.approx(fitted.stderr_, rel=1e-12, abs=1e-15)
+    if q is not None:
+        assert given.reward_models_ == []
+
+
+def test_estimated_rewards_bad_shape_and_nan(d):
+    q = np.zeros((600, 3))
+    with pytest.raises(ValueError, match=r"estimated_rewards has shape \(600, 2\)"):
+        _fit(d, fit={"estimated_rewards": q[:, :2]})
+    q[3, 1] = np.nan
+    with pytest.raises(ValueError, match="estimated_rewards contains NaN"):
+        _fit(d, fit={"estimated_rewards": q})
+
+
+def test_fast_and_full_validation_agree(d):
+    # an ndarray takes the fast path; lists and a frame take validate_data
+    import pandas as pd
+
+    fast = _fit(d, "dr")
+    for X, y in (
+        (d.X.tolist(), d.reward.tolist()),
+        (pd.DataFrame(d.X, columns=[f"f{j}" for j in range(d.X.shape[1])]), d.reward),
+        (d.X.astype(np.float32), d.reward.astype(np.int64)),
+    ):
+        est = PolicyValueEstimator("dr", cv=None).fit(
+            X,
+            y,
+            action=d.action.tolist(),
+            target_proba=d.target_proba.tolist(),
+            logging_proba=d.logging_proba.tolist(),
+        )
+        assert est.value_ == pytest.approx(fast.value_, rel=1e-6)
+        assert est.n_features_in_ == fast.n_features_in_
+    assert hasattr(est, "feature_names_in_") is False
+    # a refit on an array forgets the feature names of a frame
+    frame = pd.DataFrame(d.X, columns=[f"f{j}" for j in range(d.X.shape[1])])
+    est = PolicyValueEstimator("ipw").fit(
+        frame,
+        d.reward,
+        action=d.action,
+        target_proba=d.target_proba,
+        logging_proba=d.logging_proba,
+    )
+    assert list(est.feature_names_in_) == list(frame.columns)
+    est.fit(
+        d.X,
+        d.reward,
+        action=d.action,
+        target_proba=d.target_proba,
+        logging_proba=d.logging_proba,
+    )
+    assert not hasattr(est, "feature_names_in_")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_X_and_y_rejected(d, bad):
+    X = d.X.copy()
+    X[4, 1] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        PolicyValueEstimator("ipw").fit(
+            X,
+            d.reward,
+            action=d.action,
+            target_proba=d.target_proba,
+            logging_proba=d.logging_proba,
+        )
+    y = d.reward.astype(float)
+    y[4] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        PolicyValueEstimator("ipw").fit(
+            d.X,
+            y,
+            action=d.action,
+            target_proba=d.target_proba,
+            logging_proba=d.logging_proba,
+        )
+
+
+def test_nonfinite_target_proba_and_logging_above_one(d):
+    pi = d.target_proba.copy()
+    pi[2, 0] = np.nan
+    with pytest.raises(ValueError, match="target_proba contains NaN"):
+        _fit(d, fit={"target_proba": pi})
+    p = d.logging_proba.copy()
+    p[2] = 1.5
+    with pytest.raises(ValueError, match="logging_proba has values above 1"):
+        _fit(d, fit={"logging_proba": p})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"method": "iwp"},
+        {"cv": 1},
+        {"random_state": -1},
+        {"threshold": "big"},
+        {"reward_model": "linear"},
+    ],
+)
+def test_invalid_parameters_still_rejected(d, params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError):
+        PolicyValueEstimator(**params).fit(
+            d.X,
+            d.reward,
+            action=d.action,
+            target_proba=d.target_proba,
+            logging_proba=d.logging_proba,
+        )
+
+
+# ------------------------------------------------------------------ summary
+@pytest.mark.parametrize("method", ["ipw", "snipw", "dr"])
+def test_summary_matches_attributes(d, method):
+    from scipy import stats
+
+    from skreweight.metrics import effective_sample_size
+    from skreweight.policy import PolicyValueSummary
+
+    est = _fit(d, method)
+    table = est.summary(alpha=0.1)
+    assert isinstance(table, PolicyValueSummary) and list(table.index) == ["value"]
+    row = table.loc["value"]
+    assert row["estimate"] == est.value_ and row["std_err"] == est.stderr_
+    assert row["se_method"] == "influence"
+    assert (row["ci_lower"], row["ci_upper"]) == pytest.approx(est.conf_int(0.1))
+    z = est.value_ / est.stderr_
+    assert row["z"] == pytest.approx(z)
+    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)))
+    assert row["n"] == 600
+    ess = effective_sample_size(est.importance_weights_)
+    assert row["ess"] == pytest.approx(ess)
+    assert row["ess_ratio"] == pytest.approx(ess / 600)
+    assert row["max_weight_share"] == pytest.approx(
+        est.importance_weights_.max() / est.importance_weights_.sum()
+    )
+    assert row["min_logging_proba"] == d.logging_proba.min()
+
+
+def test_summary_str_and_notes(d):
+    text = str(_fit(d, "dr", threshold=5.0).summary())
+    lines = text.splitlines()
+    assert lines[0] == (
+        "PolicyValueEstimator: value of the evaluation policy, method='dr'"
+    )
+    assert "P>|z|" in text and "ESS" in text and "[95%" in text
+    assert "influence-function" in text and "threshold=5" in text
+    assert max(map(len, lines)) <= 100
+    dm = _fit(d, "dm", fit={"logging_proba": None}).summary()
+    assert np.isnan(dm.loc["value", "ess"])
+    assert "ignores the reward model" in str(dm) and " - " in str(dm)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        dm = _fit(d, "dm").summary(alpha=1.5)
+    assert type(dm.head()) is __import__("pandas").DataFrame
+
+
+def test_summary_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        PolicyValueEstimator().summary()
