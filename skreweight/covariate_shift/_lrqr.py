@@ -44,6 +44,8 @@ __all__ = ["LRQRConformalClassifier", "LRQRConformalRegressor"]
 
 #: smoothing widths of the pinball loss, relative to the score scale
 _SMOOTHING = (0.1, 0.03, 0.01, 0.003, 0.001)
+#: the interval I = [beta_min, beta_max] of the paper's constrained problem
+_BETA_BOUNDS = (0.1, 10.0)
 
 
 def _objective(par, delta, Phi, scores, w, Phi_source, w_source, mt, tau, lam):
@@ -71,8 +73,9 @@ def lrqr_threshold(
     Minimises ``mean_1[sw * pinball_{1-alpha}(h, scores)] + lam * (beta^2
     mean_3[h^2] - 2 beta mean_2[h])`` (the paper's empirical LR-QR
     objective: labelled rows ``1``, unlabelled target rows ``2``, unlabelled
-    source rows ``3``) by L-BFGS, with the pinball loss smoothed by a
-    softplus whose width shrinks to ``1e-3`` (continuation).
+    source rows ``3``) by L-BFGS-B with ``beta`` in ``[0.1, 10]`` (the
+    paper's constrained problem), the pinball loss smoothed by a softplus
+    whose width shrinks to ``1e-3`` (continuation).
 
     Parameters
     ----------
@@ -123,6 +126,7 @@ def lrqr_threshold(
             args=(delta, *args),
             jac=True,
             method="L-BFGS-B",
+            bounds=[(None, None)] * (params.shape[0] - 1) + [_BETA_BOUNDS],
             options={"maxiter": 500, "gtol": 1e-9},
         )
         params = res.x
@@ -291,9 +295,29 @@ class _LRQRConformal(MetaEstimatorMixin, BaseEstimator):
         self.shifted_ = Xt is not None
         if self.shifted_:
             warn_no_overlap(X[cal], Xt, owner=type(self).__name__)
+            self._warn_empty(Xt)
         else:
+            self.target_empty_share_ = 0.0
             self._warn_coverage(w_cal)
         return self
+
+    def _warn_empty(self, Xt):
+        """A negative threshold gives an empty set: such target rows are never
+        covered, so a share above ``alpha`` rules out nominal coverage."""
+        self.target_empty_share_ = float(np.mean(self._threshold(Xt) < 0))
+        if self.target_empty_share_ > self.alpha:
+            warnings.warn(
+                f"{type(self).__name__}: the fitted threshold is negative on "
+                f"{100 * self.target_empty_share_:.1f}% of the X_target rows, so "
+                "their prediction sets are empty and the target coverage is at "
+                f"most {100 * (1 - self.target_empty_share_):.1f}%, below the "
+                f"nominal {100 * (1 - self.alpha):.0f}%. The linear threshold "
+                "class is too rich for the calibration rows under this shift: "
+                "use fewer or smoother features (features=...), more "
+                "calibration rows, or a smaller lam.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _fit_threshold(self, X_cal, scores, w_cal, X_source, sw_source, Xt, rng):
         """Scale the scores, choose ``lam`` and solve the LR-QR problem.
@@ -410,7 +434,9 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
 
     which is the pinball loss plus ``lam * E_s[(beta h - r)^2]`` up to a
     constant, with ``r`` the unknown covariate density ratio. The
-    ``E_t`` term uses the unlabelled ``X_target``. The interval of a target
+    ``E_t`` term uses the unlabelled ``X_target``, the ``E_s`` term every
+    source row of positive weight (the paper's unlabelled source sample:
+    it needs only ``x``). The interval of a target
     row is ``mu(x) +- h(x)``. At the optimum the threshold is exactly
     calibrated under the shift ``beta h``, and the regulariser pulls ``beta
     h`` towards ``r``, so the target coverage is ``1 - alpha`` up to an error
@@ -425,10 +451,14 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
         Point predictor; ``LinearRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level: intervals aim at ``1 - alpha`` target coverage.
-    lam : float >= 0, default=0.1
+    lam : float >= 0 or "auto", default="auto"
         Weight of the likelihood-ratio regulariser (scores are scaled to
         their ``1 - alpha`` quantile, so ``lam`` is scale free). ``0`` is
-        plain linear quantile regression of the scores.
+        plain linear quantile regression of the scores. ``"auto"``: the
+        paper's rule, ten values from ``lambda*/10`` to ``lambda* = (n_1
+        (1/n_2 + 1/n_3))^(-1/3)`` (``n_1`` calibration, ``n_2`` target,
+        ``n_3`` unlabelled source rows), the one whose fit has the smallest
+        held-out norm of the LR-QR gradient in 3-fold cross-validation.
     features : transformer, default=None
         Map ``phi`` of the threshold's linear class, fitted on the
         calibration and target rows; None: the standardised features.
@@ -446,7 +476,15 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
     coef_ : ndarray of shape (n_phi + 1,)
         Threshold coefficients (intercept first), on the scaled score.
     beta_ : float
-        Fitted scale: ``beta_ * h`` approximates the density ratio.
+        Fitted scale: ``beta_ * h`` approximates the density ratio. It is
+        kept in ``[0.1, 10]`` (the interval of the paper's constrained
+        problem), which rules out the degenerate ``h -> 0, beta -> inf``.
+    lam_ : float
+        The regulariser weight used (``lam``, or the ``"auto"`` choice).
+    lam_grid_ : ndarray of shape (10,)
+        With ``lam="auto"``: the candidate values.
+    lam_scores_ : ndarray of shape (10,)
+        With ``lam="auto"``: their mean held-out gradient norms.
     score_scale_ : float
         The calibration scores' ``1 - alpha`` quantile, their unit.
     calibration_scores_ : ndarray of shape (n_calibration,)
@@ -461,6 +499,10 @@ class LRQRConformalRegressor(RegressorMixin, _LRQRConformal):
         alpha`` by more than ``2 / sqrt(n_calibration)``.
     shifted_ : bool
         Whether ``X_target`` was given.
+    target_empty_share_ : float
+        Share of the ``X_target`` rows whose threshold is negative, so whose
+        set is empty (never covered); a ``UserWarning`` says when it exceeds
+        ``alpha``. 0 without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -543,8 +585,9 @@ class LRQRConformalClassifier(
         Probabilistic classifier; ``LogisticRegression()`` when None.
     alpha : float in (0, 1), default=0.1
         Miscoverage level.
-    lam : float >= 0, default=0.1
-        Weight of the likelihood-ratio regulariser.
+    lam : float >= 0 or "auto", default="auto"
+        Weight of the likelihood-ratio regulariser; ``"auto"`` is the
+        paper's cross-validated rule (see :class:`LRQRConformalRegressor`).
     features : transformer, default=None
         Map ``phi`` of the threshold's linear class; None: the standardised
         features.
@@ -564,7 +607,13 @@ class LRQRConformalClassifier(
     coef_ : ndarray of shape (n_phi + 1,)
         Threshold coefficients (intercept first), on the scaled score.
     beta_ : float
-        Fitted scale of the threshold.
+        Fitted scale of the threshold, in ``[0.1, 10]``.
+    lam_ : float
+        The regulariser weight used.
+    lam_grid_ : ndarray of shape (10,)
+        With ``lam="auto"``: the candidate values.
+    lam_scores_ : ndarray of shape (10,)
+        With ``lam="auto"``: their mean held-out gradient norms.
     score_scale_ : float
         The calibration scores' ``1 - alpha`` quantile.
     calibration_scores_ : ndarray of shape (n_calibration,)
@@ -576,6 +625,10 @@ class LRQRConformalClassifier(
         class (see :class:`LRQRConformalRegressor`).
     shifted_ : bool
         Whether ``X_target`` was given.
+    target_empty_share_ : float
+        Share of the ``X_target`` rows whose threshold is negative, so whose
+        set is empty (never covered); a ``UserWarning`` says when it exceeds
+        ``alpha``. 0 without ``X_target``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -215,3 +215,20 @@ def test_classifier_target_coverage_monte_carlo():
                 out.append(sets[np.arange(idx.shape[0]), idx].mean())
     assert np.mean(cov) >= 0.88
     assert np.mean(cov_plain) < 0.85
+
+
+def test_empty_target_sets_are_reported():
+    """A threshold negative on more than alpha of the target rows gives empty
+    sets there, so coverage below nominal: the share is stored and warns."""
+    rng = np.random.RandomState(0)
+    X, y = _draw(rng, 400, 0.0)
+    Xt, _ = _draw(rng, 200, 1.0)
+    est = LRQRConformalRegressor(lam=0.1, random_state=0).fit(X, y, X_target=Xt)
+    assert est.target_empty_share_ <= est.alpha
+    est.coef_ = est.coef_.copy()
+    est.coef_[0] = -100.0  # a threshold below zero everywhere
+    with pytest.warns(UserWarning, match="negative on 100.0% of the X_target"):
+        est._warn_empty(Xt)
+    assert est.target_empty_share_ == 1.0
+    lo, hi = est.predict_interval(Xt).T
+    np.testing.assert_array_equal(lo, hi)
