@@ -25,6 +25,12 @@ Procedure
   x-selection shift: a row joins the target with probability
   ``expit(1.5 z)``, ``z`` its standardised first principal component score;
   the other rows are the labelled source. Base learner ``Ridge(1.0)``.
+* ``real_poly``: the same three sets and x-selection shift, with the
+  features replaced by the standardised degree-2 expansion (squares and
+  pairwise products, repeated columns dropped): 64, 77 and 50 features,
+  10 replications each, so that the real-data comparison has d >= 50.
+* LR-QR rows: ``lrqr`` is the default ``lam="auto"`` (the paper's rule),
+  ``lrqr_lam0.1`` the former fixed default; ``lam`` records the value used.
 * ``retasa_sim``: ISE of the estimated ``w(y)`` against the truth (source
   ``y ~ N(0, 1)``, target ``N(0.8, 0.7^2)``, ``x = y 1/sqrt(2) + N(0,
   0.25 I_2)``, 400 + 400 rows), ReTaSA (``alpha="cv"``) vs the binned
