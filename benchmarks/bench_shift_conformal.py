@@ -25,6 +25,12 @@ Procedure
   x-selection shift: a row joins the target with probability
   ``expit(1.5 z)``, ``z`` its standardised first principal component score;
   the other rows are the labelled source. Base learner ``Ridge(1.0)``.
+* ``real_poly``: the same three sets and x-selection shift, with the
+  features replaced by the standardised degree-2 expansion (squares and
+  pairwise products, repeated columns dropped): 64, 77 and 50 features,
+  10 replications each, so that the real-data comparison has d >= 50.
+* LR-QR rows: ``lrqr`` is the default ``lam="auto"`` (the paper's rule),
+  ``lrqr_lam0.1`` the former fixed default; ``lam`` records the value used.
 * ``retasa_sim``: ISE of the estimated ``w(y)`` against the truth (source
   ``y ~ N(0, 1)``, target ``N(0.8, 0.7^2)``, ``x = y 1/sqrt(2) + N(0,
   0.25 I_2)``, 400 + 400 rows), ReTaSA (``alpha="cv"``) vs the binned
@@ -89,12 +95,15 @@ def _record(f, **rec):
     f.flush()
 
 
-def _split(n, seed, size=0.5):
-    """The split skreweight's conformal estimators draw for ``random_state=seed``."""
-    rng = np.random.RandomState(seed)
-    n_cal = min(max(1, int(round(size * n))), n - 1)
-    perm = rng.permutation(n)
-    return np.sort(perm[n_cal:]), np.sort(perm[:n_cal])
+def _split(X, y, seed, owner):
+    """The split skreweight's conformal estimators draw for ``random_state=seed``
+    (one shared helper: distinct rows, stratified for a classifier)."""
+    from skreweight.covariate_shift._conformal import _calibration_split
+
+    cal, train = _calibration_split(
+        owner, X, y, np.ones(X.shape[0]), calibration_size=0.5, random_state=seed
+    )
+    return train, cal
 
 
 def _timed(fn):
@@ -114,7 +123,7 @@ def _regression_methods(X, y, Xt, seed, base, weighters=("cdr",)):
     )
     from skreweight.weighting import ULSIF, ClassifierDensityRatio
 
-    train, cal = _split(X.shape[0], seed)
+    train, cal = _split(X, y, seed, LRQRConformalRegressor())
 
     def mapie_fit():
         est = base().fit(X[train], y[train])
@@ -123,23 +132,25 @@ def _regression_methods(X, y, Xt, seed, base, weighters=("cdr",)):
 
     mapie, t_mapie = _timed(mapie_fit)
     _, pis = mapie.predict_interval(Xt)
-    yield "mapie_split", pis[:, 0, 0], pis[:, 1, 0], t_mapie
+    yield "mapie_split", pis[:, 0, 0], pis[:, 1, 0], t_mapie, {}
     makers = {"cdr": ClassifierDensityRatio, "ulsif": ULSIF}
     for key in weighters:
         wcp, t = _timed(
             lambda key=key: WeightedConformalRegressor(
-                base(), makers[key](), alpha=ALPHA, random_state=seed
+                makers[key](), base(), alpha=ALPHA, random_state=seed
             ).fit(X, y, X_target=Xt)
         )
         lo, hi = wcp.predict_interval(Xt).T
-        yield f"weighted_{key}", lo, hi, t
-    lrqr, t = _timed(
-        lambda: LRQRConformalRegressor(base(), alpha=ALPHA, random_state=seed).fit(
-            X, y, X_target=Xt
+        yield f"weighted_{key}", lo, hi, t, {}
+    # the default (lam="auto", the paper's rule) and the former fixed lam=0.1
+    for name, lam in (("lrqr", "auto"), ("lrqr_lam0.1", 0.1)):
+        lrqr, t = _timed(
+            lambda lam=lam: LRQRConformalRegressor(
+                base(), alpha=ALPHA, lam=lam, random_state=seed
+            ).fit(X, y, X_target=Xt)
         )
-    )
-    lo, hi = lrqr.predict_interval(Xt).T
-    yield "lrqr", lo, hi, t
+        lo, hi = lrqr.predict_interval(Xt).T
+        yield name, lo, hi, t, {"lam": lrqr.lam_}
 
 
 def _draw_cov(rng, n, shift, d):
@@ -154,7 +165,7 @@ def _simulated_coverage(f, task, d, reps, weighters=("cdr",)):
         rng = np.random.RandomState(seed)
         X, y = _draw_cov(rng, 1000, 0.0, d)
         Xt, yt = _draw_cov(rng, 1000, 1.0, d)
-        for name, lo, hi, t in _regression_methods(
+        for name, lo, hi, t, extra in _regression_methods(
             X, y, Xt, seed, LinearRegression, weighters
         ):
             _record(
@@ -167,6 +178,7 @@ def _simulated_coverage(f, task, d, reps, weighters=("cdr",)):
                 median_width=float(np.median(hi - lo)),
                 fit_time=t,
                 status="ok",
+                **extra,
             )
 
 
@@ -193,31 +205,45 @@ def _select(score, rng, strength=1.5):
     return rng.uniform(size=z.shape[0]) < expit(strength * z)
 
 
-def _real_coverage(f, reps):
+def _degree2(Z):
+    """Standardised features, their squares and pairwise products (d >= 50)."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    P = PolynomialFeatures(2, include_bias=False).fit_transform(Z)
+    keep = P.std(axis=0) > 0
+    P = _standardise(P[:, keep])
+    _, first = np.unique(P.round(12), axis=1, return_index=True)
+    return P[:, np.sort(first)]  # drop repeated columns (a binary's square)
+
+
+def _real_coverage(f, reps, task="real", expand=False, weighters=("cdr", "ulsif")):
     for name, X, y in _real_regression_sets():
         Z = _standardise(X)
         pc1 = Z @ np.linalg.svd(Z, full_matrices=False)[2][0]
+        F = _degree2(Z) if expand else Z
         for seed in range(reps):
             rng = np.random.RandomState(1000 + seed)
             tgt = _select(pc1, rng)
-            Xs, ys, Xt, yt = Z[~tgt], y[~tgt], Z[tgt], y[tgt]
+            Xs, ys, Xt, yt = F[~tgt], y[~tgt], F[tgt], y[tgt]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for meth, lo, hi, t in _regression_methods(
-                    Xs, ys, Xt, seed, lambda: Ridge(1.0), ("cdr", "ulsif")
+                for meth, lo, hi, t, extra in _regression_methods(
+                    Xs, ys, Xt, seed, lambda: Ridge(1.0), weighters
                 ):
                     _record(
                         f,
-                        task="real",
+                        task=task,
                         dataset=name,
                         method=meth,
                         seed=seed,
+                        n_features=int(F.shape[1]),
                         n_source=int(Xs.shape[0]),
                         n_target=int(Xt.shape[0]),
                         coverage=float(np.mean((yt >= lo) & (yt <= hi))),
                         median_width=float(np.median(hi - lo)),
                         fit_time=t,
                         status="ok",
+                        **extra,
                     )
 
 
@@ -233,7 +259,7 @@ def _label_shift(f, reps):
         X = rng.normal(1.2 * y[:, None], 1.0, size=(1500, 2))
         yt = rng.choice(3, size=1000, p=[0.1, 0.3, 0.6])
         Xt = rng.normal(1.2 * yt[:, None], 1.0, size=(1000, 2))
-        train, cal = _split(1500, seed)
+        train, cal = _split(X, y, seed, LabelShiftConformalClassifier())
 
         def mapie_fit():
             est = LogisticRegression().fit(X[train], y[train])
@@ -364,6 +390,7 @@ SECTIONS = {
         _simulated_coverage(f, "highdim", d, 50, ("cdr", "ulsif")) for d in (50, 100)
     ],
     "real": lambda f: _real_coverage(f, 50),
+    "real_poly": lambda f: _real_coverage(f, 10, "real_poly", expand=True),
     "retasa_sim": lambda f: _retasa_sim(f, 50),
     "retasa_real": lambda f: _retasa_real(f, 20),
 }
@@ -383,17 +410,22 @@ def summary():
     df = pd.DataFrame([json.loads(line) for line in open(OUT)])
     df = df[df.status == "ok"]
     print("versions:", df.versions.iloc[0], f"load1 median {df.load1.median():.1f}")
-    conf = df[df.task.isin(["coverage", "label", "highdim", "real"])]
+    conf = df[df.task.isin(["coverage", "label", "highdim", "real", "real_poly"])]
     for (task, ds), g in conf.groupby(["task", "dataset"], sort=False):
         ref = g[g.method == "mapie_split"].fit_time.median()
         print(f"\n{task} / {ds} ({g.seed.nunique()} reps)")
-        print("| method | mean coverage | MC s.e. | median width | time / MAPIE |")
-        print("|---|---|---|---|---|")
+        print(
+            "| method | mean coverage | MC s.e. | median width | time / MAPIE "
+            "| median lam |"
+        )
+        print("|---|---|---|---|---|---|")
         for m, h in g.groupby("method", sort=False):
             se = h.coverage.std(ddof=1) / np.sqrt(len(h))
+            lam = f"{h.lam.median():.3f}" if "lam" in h and h.lam.notna().any() else ""
             print(
                 f"| {m} | {h.coverage.mean():.3f} | {se:.3f} | "
-                f"{h.median_width.median():.3f} | {h.fit_time.median() / ref:.1f} |"
+                f"{h.median_width.median():.3f} | {h.fit_time.median() / ref:.1f} "
+                f"| {lam} |"
             )
     sim = df[df.task == "retasa_sim"]
     if len(sim):

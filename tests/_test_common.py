@@ -418,18 +418,13 @@ INIT_PARAMS["ContinuousTargetShift"] = lambda: [
     )
 ]
 CONTEXT["ContinuousTargetShift"] = ("X_target",)
-_SPLIT_REASON = (
-    "split conformal draws a random calibration split of the rows, so repeated "
-    "rows and integer sample_weight land in different halves"
-)
+# the conformal estimators share one split of the distinct rows, so integer
+# sample_weight and repeated rows give the same fit: no expected failures
 for _name in (
     "LRQRConformalRegressor",
     "LRQRConformalClassifier",
     "LabelShiftConformalClassifier",
 ):
-    EXPECTED_FAILED_CHECKS[_name] = {
-        "check_sample_weight_equivalence_on_dense_data": _SPLIT_REASON,
-    }
     CONTEXT[_name] = ("X_target",)
 
 

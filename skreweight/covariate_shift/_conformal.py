@@ -55,6 +55,59 @@ def _label_codes(y):
     return np.unique(y.astype(str), return_inverse=True)[1].astype(np.float64)
 
 
+def _calibration_split(owner, X, y, sw, *, calibration_size, random_state):
+    """Random calibration/training split of the distinct rows: ``(cal, train)``.
+
+    The split is drawn over the distinct ``(x, y)`` rows of positive weight,
+    in sorted order, and every copy of a row goes where the row goes: an
+    integer ``sample_weight`` then gives the same split, and the same
+    intervals, as repeated rows, and the order of the rows does not matter.
+    A classifier's split (``owner`` is a classifier) is stratified by class
+    (over the distinct rows), and every class keeps a training row where it
+    has two distinct rows or more, so that the fitted model knows every
+    class. Shared by every conformal estimator of the package.
+    """
+    keep = np.flatnonzero(sw > 0)
+    codes = _label_codes(y[keep])
+    key = np.column_stack([X[keep], codes])
+    _, inverse = np.unique(key, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n_unique = inverse.max() + 1 if inverse.shape[0] else 0
+    if n_unique < 2:
+        raise ValueError(
+            f"{type(owner).__name__} needs at least 2 distinct rows of positive "
+            "weight: one to fit the estimator and one to calibrate."
+        )
+    rng = check_random_state(random_state)
+    perm = rng.permutation(n_unique)
+    is_cal = np.zeros(n_unique, dtype=bool)
+    if is_classifier(owner):
+        label = np.empty(n_unique)
+        label[inverse] = codes  # the label of each distinct row
+        for c in np.unique(label):
+            members = perm[label[perm] == c]
+            n_c = members.shape[0]
+            n_cal = min(int(round(calibration_size * n_c)), n_c - 1)
+            is_cal[members[:n_cal]] = True
+    if not is_cal.any():  # a regressor, or no class with two distinct rows
+        n_cal = min(max(1, int(round(calibration_size * n_unique))), n_unique - 1)
+        is_cal[perm[:n_cal]] = True
+    return keep[is_cal[inverse]], keep[~is_cal[inverse]]
+
+
+def _fit_weighted(estimator, X, y, sw):
+    """Fit ``estimator``, passing ``sample_weight`` unless all weights are 1."""
+    if np.all(sw == 1):
+        return estimator.fit(X, y)
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise TypeError(
+            f"{type(estimator).__name__} does not accept sample_weight in fit, so "
+            "it cannot honour the sample weights. Use an estimator that does, or "
+            "drop sample_weight."
+        )
+    return estimator.fit(X, y, sample_weight=sw)
+
+
 @fill_doc
 class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
     __metadata_request__fit = {"X_target": True}
@@ -149,45 +202,14 @@ class _WeightedConformal(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _split(self, X, y, sw):
-        """Random calibration/training split of the distinct rows.
-
-        The split is drawn over the distinct ``(x, y)`` rows of positive
-        weight, in sorted order, and every copy of a row goes where the row
-        goes: an integer ``sample_weight`` then gives the same split, and the
-        same intervals, as repeated rows, and the order of the rows does not
-        matter. A classifier's split is stratified by class (over the
-        distinct rows), and every class keeps a training row where it has
-        two distinct rows or more, so that the fitted model knows every
-        class.
-        """
-        keep = np.flatnonzero(sw > 0)
-        codes = _label_codes(y[keep])
-        key = np.column_stack([X[keep], codes])
-        _, inverse = np.unique(key, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        n_unique = inverse.max() + 1
-        if n_unique < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 distinct rows of positive "
-                "weight: one to fit the estimator and one to calibrate."
-            )
-        rng = check_random_state(self.random_state)
-        perm = rng.permutation(n_unique)
-        is_cal = np.zeros(n_unique, dtype=bool)
-        if is_classifier(self):
-            label = np.empty(n_unique)
-            label[inverse] = codes  # the label of each distinct row
-            for c in np.unique(label):
-                members = perm[label[perm] == c]
-                n_c = members.shape[0]
-                n_cal = min(int(round(self.calibration_size * n_c)), n_c - 1)
-                is_cal[members[:n_cal]] = True
-        if not is_cal.any():  # a regressor, or no class with two distinct rows
-            n_cal = min(
-                max(1, int(round(self.calibration_size * n_unique))), n_unique - 1
-            )
-            is_cal[perm[:n_cal]] = True
-        return keep[is_cal[inverse]], keep[~is_cal[inverse]]
+        return _calibration_split(
+            self,
+            X,
+            y,
+            sw,
+            calibration_size=self.calibration_size,
+            random_state=self.random_state,
+        )
 
     def _test_weights(self, X):
         if self.weighter_ is None:

@@ -9,7 +9,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -20,7 +19,7 @@ from ..utils.validation import (
     warn_missing_context,
 )
 from ..weighting import LabelShiftWeighting
-from ._lrqr import _fit_weighted, _split
+from ._conformal import _calibration_split, _fit_weighted, _weighted_quantiles
 
 __all__ = ["LabelShiftConformalClassifier"]
 
@@ -157,20 +156,22 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
                 f"{type(self).__name__} needs at least 2 classes; got 1 class."
             )
         sw = check_sample_weight(sample_weight, X)
-        rng = check_random_state(self.random_state)
-        train, cal = _split(X.shape[0], self.calibration_size, rng)
+        cal, train = _calibration_split(
+            self,
+            X,
+            y,
+            sw,
+            calibration_size=self.calibration_size,
+            random_state=self.random_state,
+        )
         if np.unique(y[train]).shape[0] < self.classes_.shape[0]:
             raise ValueError(
                 f"{type(self).__name__}: some classes have no row in the proper "
                 "training part of the split; every class needs at least two "
                 "labelled rows (use more data or another random_state)."
             )
-        self.estimator_ = _fit_weighted(
-            clone(LogisticRegression() if self.estimator is None else self.estimator),
-            X[train],
-            y[train],
-            sw[train],
-        )
+        estimator = LogisticRegression() if self.estimator is None else self.estimator
+        self.estimator_ = _fit_weighted(clone(estimator), X[train], y[train], sw[train])
         Xt = check_X_target(self, X_target, n_samples=X.shape[0])
         if Xt is None:
             warn_missing_context(
@@ -226,15 +227,12 @@ class LabelShiftConformalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEst
 
     def _quantiles(self):
         """Per class ``k``: weighted ``1 - alpha`` quantile, test weight ``w(k)``."""
-        v, w = self.calibration_scores_, self.weights_
-        order = np.argsort(v)
-        v, cw = v[order], np.cumsum(w[order])
-        total = cw[-1] + self.class_ratio_
-        idx = np.searchsorted(cw, (1.0 - self.alpha) * total, side="left")
-        q = np.full(self.classes_.shape[0], np.inf)
-        ok = idx < v.shape[0]
-        q[ok] = v[idx[ok]]
-        return q
+        return _weighted_quantiles(
+            self.calibration_scores_,
+            self.weights_,
+            self.class_ratio_,
+            1.0 - self.alpha,
+        )
 
     def predict_proba(self, X):
         """Class probabilities of the fitted classifier.

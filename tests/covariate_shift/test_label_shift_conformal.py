@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from skreweight.covariate_shift import LabelShiftConformalClassifier
+from skreweight.covariate_shift._conformal import _calibration_split
 from skreweight.weighting import LabelShiftWeighting
 
 
@@ -53,9 +54,12 @@ def test_sample_weight_multiplies_calibration_weights():
     X, y = _draw(rng, 400, [0.5, 0.3, 0.2])
     sw = rng.uniform(0.5, 2.0, 400)
     clf = LabelShiftConformalClassifier(random_state=0).fit(X, y, sample_weight=sw)
-    perm = np.random.RandomState(0).permutation(400)
-    cal = np.sort(perm[:200])
+    # the split is the one every conformal estimator draws (stratified here)
+    cal, train = _calibration_split(clf, X, y, sw, calibration_size=0.5, random_state=0)
     np.testing.assert_allclose(clf.weights_, sw[cal])
+    assert np.intersect1d(cal, train).size == 0 and cal.size + train.size == 400
+    for k in range(3):  # stratified: each class is split in half
+        assert abs(np.sum(y[cal] == k) - np.sum(y == k) / 2) <= 1
 
 
 def test_bbse_weighter_and_predict():

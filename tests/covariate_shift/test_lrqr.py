@@ -4,13 +4,19 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skreweight.covariate_shift import (
     LRQRConformalClassifier,
     LRQRConformalRegressor,
     WeightedConformalRegressor,
 )
-from skreweight.covariate_shift._lrqr import lrqr_threshold
+from skreweight.covariate_shift._conformal import _calibration_split
+from skreweight.covariate_shift._lrqr import (
+    _gradient_norm,
+    lambda_star,
+    lrqr_threshold,
+)
 from skreweight.datasets import make_covariate_shift
 from skreweight.exceptions import MissingContextWarning
 
@@ -41,11 +47,49 @@ def test_beta_matches_first_order_condition():
         warnings.simplefilter("ignore", UserWarning)
         est = LRQRConformalRegressor(lam=0.5, random_state=0).fit(X, y, X_target=Xt)
     h_t = est._phi(Xt) @ est.coef_
-    rng2 = np.random.RandomState(0)
-    perm = rng2.permutation(600)
-    cal = np.sort(perm[:300])
-    h_s = est._phi(X[cal]) @ est.coef_
+    # E_s[h^2] is taken over every source row (the unlabelled source sample)
+    h_s = est._phi(X) @ est.coef_
     assert est.beta_ == pytest.approx(h_t.mean() / np.mean(h_s**2), rel=1e-3)
+
+
+def test_lambda_star_closed_form():
+    """lambda* = (n_1 (1/n_2 + 1/n_3))^(-1/3) (Joshi et al. 2025, eq. 3)."""
+    assert lambda_star(500, 1000, 1000) == pytest.approx(1.0)
+    assert lambda_star(1000, 125, 1e15) == pytest.approx(0.5)
+    # more unlabelled rows per labelled row: a stronger regulariser
+    assert lambda_star(100, 10_000, 10_000) > lambda_star(1000, 1000, 1000)
+
+
+def test_gradient_norm_is_small_at_the_in_sample_optimum():
+    """The validation measure is the LR-QR gradient: on the rows it was fitted
+    on it is (nearly) zero, on perturbed coefficients it is not."""
+    rng = np.random.RandomState(1)
+    n, m = 800, 600
+    Phi = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    Phi_t = np.column_stack([np.ones(m), rng.normal(0.5, 1.0, size=(m, 2))])
+    s = rng.exponential(size=n) * (1 + 0.3 * np.abs(Phi[:, 1]))
+    s /= np.quantile(s, 0.9)
+    w = np.ones(n)
+    theta, beta = lrqr_threshold(Phi, s, w, Phi_t, alpha=0.1, lam=0.3)
+    data = (Phi, s, w, Phi_t, Phi, w)
+    at_opt = _gradient_norm(theta, beta, data, tau=0.9, lam=0.3)
+    off = _gradient_norm(theta + 0.2, beta, data, tau=0.9, lam=0.3)
+    assert at_opt < 3 * 3 / n + 1e-3  # ties of the pinball subgradient only
+    assert off > 10 * at_opt
+
+
+def test_auto_lambda_is_the_papers_cross_validated_choice():
+    """lam="auto": a ten-point grid from lambda*/10 to lambda*, the value with
+    the smallest held-out gradient norm, then the fixed-lam refit."""
+    rng = np.random.RandomState(3)
+    X, y = _draw(rng, 600, 0.0)
+    Xt, _ = _draw(rng, 300, 1.0)
+    est = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt)
+    top = lambda_star(300, 300, 600)  # 300 calibration, 300 target, 600 source
+    np.testing.assert_allclose(est.lam_grid_, np.linspace(top / 10, top, 10))
+    assert est.lam_ == est.lam_grid_[np.argmin(est.lam_scores_)]
+    fixed = LRQRConformalRegressor(lam=est.lam_, random_state=0).fit(X, y, X_target=Xt)
+    np.testing.assert_allclose(fixed.coef_, est.coef_)
 
 
 def test_intervals_and_attributes():
@@ -66,13 +110,17 @@ def test_sample_weight_zero_equals_dropping_calibration_rows():
     X, y = _draw(rng, 300, 0.0)
     Xt, _ = _draw(rng, 200, 1.0)
     sw = np.ones(300)
-    perm = np.random.RandomState(0).permutation(300)
-    cal = np.sort(perm[:150])
+    est = LRQRConformalRegressor(lam=0.1, random_state=0)
+    cal, _ = _calibration_split(est, X, y, sw, calibration_size=0.5, random_state=0)
     sw[cal[:10]] = 0.0
-    a = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt, sample_weight=sw)
-    assert np.all(a.weights_[:10] == 0)
-    b = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=Xt)
-    assert not np.allclose(a.coef_, b.coef_)
+    a = clone(est).fit(X, y, X_target=Xt, sample_weight=sw)
+    # zero-weight rows leave the split: the same as fitting without them
+    keep = sw > 0
+    b = clone(est).fit(X[keep], y[keep], X_target=Xt)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(a.calibration_scores_, b.calibration_scores_)
+    c = clone(est).fit(X, y, X_target=Xt)
+    assert not np.allclose(a.coef_, c.coef_)
 
 
 def test_calibration_coverage_is_reported():
@@ -84,7 +132,9 @@ def test_calibration_coverage_is_reported():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         est = LRQRConformalRegressor(random_state=0).fit(X, y, X_target=(Xt,))
-    cal = np.sort(np.random.RandomState(0).permutation(400)[:200])
+    cal, _ = _calibration_split(
+        est, X, y, np.ones(400), calibration_size=0.5, random_state=0
+    )
     lo, hi = est.predict_interval(X[cal]).T
     inside = (y[cal] >= lo) & (y[cal] <= hi)
     assert est.calibration_coverage_ == pytest.approx(inside.mean())
@@ -165,3 +215,20 @@ def test_classifier_target_coverage_monte_carlo():
                 out.append(sets[np.arange(idx.shape[0]), idx].mean())
     assert np.mean(cov) >= 0.88
     assert np.mean(cov_plain) < 0.85
+
+
+def test_empty_target_sets_are_reported():
+    """A threshold negative on more than alpha of the target rows gives empty
+    sets there, so coverage below nominal: the share is stored and warns."""
+    rng = np.random.RandomState(0)
+    X, y = _draw(rng, 400, 0.0)
+    Xt, _ = _draw(rng, 200, 1.0)
+    est = LRQRConformalRegressor(lam=0.1, random_state=0).fit(X, y, X_target=Xt)
+    assert est.target_empty_share_ <= est.alpha
+    est.coef_ = est.coef_.copy()
+    est.coef_[0] = -100.0  # a threshold below zero everywhere
+    with pytest.warns(UserWarning, match="negative on 100.0% of the X_target"):
+        est._warn_empty(Xt)
+    assert est.target_empty_share_ == 1.0
+    lo, hi = est.predict_interval(Xt).T
+    np.testing.assert_array_equal(lo, hi)
