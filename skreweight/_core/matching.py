@@ -20,11 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
+from .array_api import copy, like, namespace
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
     kernel_smooth,
     match_rows,
+    overwrite_rows,
     resolve_bandwidth,
     target_coverage,
 )
@@ -123,18 +125,23 @@ def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
 
 
 def project_kmm(a, p, upper, eps, metric):
-    """Projection onto ``{0 <= beta <= upper, |p . beta - 1| <= eps}``."""
+    """Projection onto ``{0 <= beta <= upper, |p . beta - 1| <= eps}``.
+
+    In the namespace of ``a``; the slab multiplier is a scalar root found on
+    the host (each evaluation of the gap reads one float from the device).
+    """
+    xp = namespace(a)[0]
     pm = p / metric
-    beta = np.clip(a, 0.0, upper)
+    beta = xp.clip(a, 0.0, upper)
     g = float(p @ beta) - 1.0
     if abs(g) <= eps:
         return beta
 
     def gap(nu):
-        return float(p @ np.clip(a - nu * pm, 0.0, upper)) - 1.0
+        return float(p @ xp.clip(a - nu * pm, 0.0, upper)) - 1.0
 
     nu = _slab_multiplier(gap, g, eps, float(p @ pm))
-    return np.clip(a - nu * pm, 0.0, upper)
+    return xp.clip(a - nu * pm, 0.0, upper)
 
 
 # ------------------------------------------------------------------- problems
@@ -234,7 +241,8 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
     Returns ``beta, objective, n_iter, converged``.
     """
     kst, c_tt = op.kst_q, op.c_tt
-    root = np.sqrt(metric)
+    xp = namespace(p)[0]
+    root = xp.sqrt(metric)
 
     def objective(a, ka):
         return float(a @ ka - 2.0 * (a @ kst) + c_tt)
@@ -244,12 +252,12 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
         ka = op.kss(a)
         return objective(a, ka), 2.0 * p * (ka - kst) / metric
 
-    u = np.random.RandomState(0).uniform(0.5, 1.5, p.shape[0])
+    u = like(np.random.RandomState(0).uniform(0.5, 1.5, p.shape[0]), p)
     lip = _step_size(lambda u: 2.0 * p / root * op.kss(p * u / root), u)
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,
         lambda z: project_kmm(z, p, upper, eps, metric),
-        project_kmm(np.ones(p.shape[0]), p, upper, eps, metric),
+        project_kmm(xp.ones_like(p), p, upper, eps, metric),
         lip=lip,
         max_iter=max_iter,
         tol=tol,
@@ -265,7 +273,7 @@ def warn_uncovered(owner, share, beta, sw):
     """Warn when more than :data:`UNCOVERED_SHARE_WARN` of the target is uncovered."""
     if share > UNCOVERED_SHARE_WARN:
         eff = beta * sw
-        ess = eff.sum() ** 2 / max(float(eff @ eff), 1e-300)
+        ess = float(namespace(eff)[0].sum(eff)) ** 2 / max(float(eff @ eff), 1e-300)
         warnings.warn(
             f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
             "rows have almost no mass (source/target kernel density below 1%); "
@@ -327,7 +335,7 @@ class KernelMatchingMixin:
     """Kernel set-up, convergence report and out-of-sample rule of the matchers."""
 
     def _setup_kernel(self, X, X_target):
-        Z = np.vstack([X, X_target])
+        Z = namespace(X, X_target)[0].concat([X, X_target])
         self.bandwidth_ = resolve_bandwidth(self.bandwidth, Z, self.random_state)
         op = KernelOperator(
             Z,
@@ -349,7 +357,7 @@ class KernelMatchingMixin:
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        self._X_fit, self._sw_fit, self._beta_fit = X.copy(), sw.copy(), beta.copy()
+        self._X_fit, self._sw_fit, self._beta_fit = copy(X), copy(sw), copy(beta)
 
     def _compute_weights(self, X, y, X_target=None):
         if self._beta_fit is None:
@@ -357,6 +365,4 @@ class KernelMatchingMixin:
         out = kernel_smooth(
             X, self._X_fit, self._beta_fit, self._sw_fit, self.bandwidth_
         )
-        idx = match_rows(X, self._X_fit)
-        out[idx >= 0] = self._beta_fit[idx[idx >= 0]]
-        return out
+        return overwrite_rows(out, match_rows(X, self._X_fit), self._beta_fit)
