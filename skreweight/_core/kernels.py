@@ -102,7 +102,7 @@ def rbf_from_sq_dists(D, sigma):
     Equal to ``rbf(A, B, sigma)`` bit for bit when ``D = sq_dists(A, B)``, so a
     bandwidth grid pays for the distances once.
     """
-    return namespace(D)[0].exp(D * (-0.5 / sigma**2))
+    return namespace(D)[0].exp(D * float(-0.5 / sigma**2))
 
 
 def median_bandwidth(X, *, max_rows=500, random_state=None):
