@@ -188,10 +188,10 @@ class Nystroem:
         rng = check_random_state(random_state)
         r = min(n_components, X.shape[0])
         landmarks = take_rows(X, rng.choice(X.shape[0], r, replace=False))
-        # the r x r factorisation on the host, in float64 (SciPy)
-        W = np.asarray(to_numpy(rbf(landmarks, landmarks, sigma)), dtype=np.float64)
-        eps = 1e-8 if is_float64(X) else 1e-6  # float32 Gram: a larger jitter
-        W[np.diag_indices_from(W)] += eps * r
+        # the r x r Gram and its factorisation on the host, in float64 (SciPy)
+        L64 = np.asarray(to_numpy(landmarks), dtype=np.float64)
+        W = rbf(L64, L64, sigma)
+        W[np.diag_indices_from(W)] += 1e-8 * r
         L = cholesky(W, lower=True)
         Linv = solve_triangular(L, np.eye(r), lower=True, check_finite=False)
         self.Linv = like(Linv, X)
