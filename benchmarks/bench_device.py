@@ -18,7 +18,10 @@ runs on the device, and the table and the test summary are appended to
 
 Without a CUDA device the script says so and exits 0. ``--quick`` runs a tiny
 size with torch on the CPU as the "device" and writes nothing (a smoke test of
-the script itself).
+the script itself). ``--device cpu`` times torch on the CPU against NumPy in
+CPU time (``time.process_time``, one thread each) and writes nothing;
+``--numpy-only`` times the NumPy fits alone, so that the code of another
+checkout (``PYTHONPATH=/tmp/before``) is timed the same way.
 
 Usage::
 
@@ -50,31 +53,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SECTION = "## Kernel weighters on a GPU (issue 16)"
 
 
-def _fit(cls, X, Xt, sync):
+def _fit(cls, X, Xt, sync, clock):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        start = time.perf_counter()
+        start = clock()
         w = cls(random_state=0).fit(X, X_target=Xt).weights_
         sync()
-        return time.perf_counter() - start, w
+        return clock() - start, w
 
 
-def cell(torch, name, n, device, dtype, cpu_max_n):
+def cell(torch, name, n, device, dtype, cpu_max_n, numpy_only=False):
     """One (method, n) row: NumPy CPU and torch-device times and memory."""
     d = make_covariate_shift(n, n, 10, random_state=0)
     cuda = device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     cls = METHODS[name]
+    clock = time.perf_counter if cuda else time.process_time
     t_np, w_np = (None, None)
     if n <= cpu_max_n:
-        t_np, w_np = _fit(cls, d.X_source, d.X_target, lambda: None)
+        t_np, w_np = _fit(cls, d.X_source, d.X_target, lambda: None, clock)
+    if numpy_only:
+        return dict(method=name, n=n, t_np=t_np, checksum=float(np.sum(w_np**2)))
     dt = getattr(torch, dtype)
     X = torch.asarray(d.X_source, dtype=dt, device=device)
     Xt = torch.asarray(d.X_target, dtype=dt, device=device)
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     with sklearn.config_context(array_api_dispatch=True):
-        t_dev, w_dev = _fit(cls, X, Xt, sync)
+        t_dev, w_dev = _fit(cls, X, Xt, sync, clock)
     mem = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
     diff = None if w_np is None else float(np.max(np.abs(w_dev.cpu().numpy() - w_np)))
     return dict(method=name, n=n, t_np=t_np, t_dev=t_dev, mem=mem, diff=diff)
@@ -133,13 +139,22 @@ def main(argv=None):
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--cpu-max-n", type=int, default=50_000)
     ap.add_argument("--quick", action="store_true", help="torch CPU, n=400")
+    ap.add_argument("--numpy-only", action="store_true")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args(argv)
+    if args.numpy_only:
+        for name in args.methods:  # warm-up
+            cell(None, name, 500, "cpu", None, 500, numpy_only=True)
+        for n in args.n:
+            for name in args.methods:
+                print(cell(None, name, n, "cpu", None, n, numpy_only=True))
+        return 0
     import torch
 
+    torch.set_num_threads(1)
     if args.quick:
         args.device, args.n = "cpu", [400]
-    elif not torch.cuda.is_available():
+    elif args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device: nothing measured, RESULTS.md left unchanged.")
         return 0
     for name in args.methods:  # warm-up: imports, kernels, allocator
@@ -150,7 +165,7 @@ def main(argv=None):
             rows.append(cell(torch, name, n, args.device, args.dtype, args.cpu_max_n))
             print(table(rows[-1:], args.device, args.dtype).splitlines()[-1])
     text = table(rows, args.device, args.dtype)
-    if args.quick:
+    if args.quick or args.device == "cpu":
         print(text)
         return 0
     gpu = torch.cuda.get_device_name(0)

@@ -20,12 +20,32 @@ from sklearn import get_config
 _FLOATS = ("float32", "float64")
 
 
+def _numpy_namespace():
+    from sklearn.utils._array_api import array_api_compat
+
+    return array_api_compat.array_namespace(np.zeros(0))
+
+
 def namespace(*arrays):
-    """``(xp, device)`` of ``arrays`` (NumPy and ``"cpu"`` without dispatch)."""
+    """``(xp, device)`` of ``arrays`` (NumPy and ``"cpu"`` without dispatch).
+
+    NumPy arrays take a fast path (the solvers ask once per iteration).
+    """
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            break
+    else:
+        global _NUMPY
+        if _NUMPY is None:
+            _NUMPY = _numpy_namespace()
+        return _NUMPY, "cpu"
     from sklearn.utils._array_api import get_namespace_and_device
 
     xp, _, device = get_namespace_and_device(*arrays)
     return xp, device
+
+
+_NUMPY = None
 
 
 def is_numpy(xp):
@@ -37,8 +57,12 @@ def to_numpy(a):
     """A NumPy copy (or view) of ``a``, from any namespace and device."""
     if a is None or isinstance(a, np.ndarray):
         return a
-    from sklearn.utils._array_api import move_to
+    try:
+        from sklearn.utils._array_api import move_to
+    except ImportError:  # scikit-learn < 1.8
+        from sklearn.utils._array_api import _convert_to_numpy
 
+        return _convert_to_numpy(a, namespace(a)[0])
     return move_to(a, xp=np, device="cpu")
 
 
@@ -137,3 +161,10 @@ def copy(a):
     if isinstance(a, np.ndarray):
         return a.copy()
     return namespace(a)[0].asarray(a, copy=True)
+
+
+def clip(x, low=None, high=None):
+    """``clip(x, low, high)`` (NumPy's own on NumPy arrays: no wrapper cost)."""
+    if isinstance(x, np.ndarray):
+        return np.clip(x, low, high)
+    return namespace(x)[0].clip(x, low, high)

@@ -43,7 +43,7 @@ from scipy.special import gammaln
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
-from .array_api import like, namespace, take_rows, to_numpy
+from .array_api import clip, like, namespace, take_rows, to_numpy
 from .optim import power_iteration
 
 #: Largest number of pooled (source + target) rows for which the dense Gram
@@ -86,9 +86,8 @@ def tiny(x):
 
 def sq_dists(A, B):
     """Squared Euclidean distances between the rows of A and of B (>= 0)."""
-    xp = namespace(A, B)[0]
     d = row_sq_norms(A)[:, None] + row_sq_norms(B)[None, :] - 2.0 * (A @ B.T)
-    return xp.clip(d, min=0.0)
+    return clip(d, 0.0)
 
 
 def rbf(A, B, sigma):
@@ -254,7 +253,7 @@ def target_coverage(op, p, q):
     xp, n = namespace(p)[0], p.shape[0]
     src = op.matvec(xp.concat([p, xp.zeros_like(q)]))[n:]
     tgt = op.matvec(xp.concat([xp.zeros_like(p), q]))[n:]
-    ratio = src / xp.clip(tgt, min=tiny(tgt))
+    ratio = src / clip(tgt, tiny(tgt))
     return float(xp.mean(xp.astype(ratio < 0.01, ratio.dtype)))
 
 

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
-from .array_api import copy, like, namespace
+from .array_api import clip, copy, like, namespace
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
@@ -130,18 +130,17 @@ def project_kmm(a, p, upper, eps, metric):
     In the namespace of ``a``; the slab multiplier is a scalar root found on
     the host (each evaluation of the gap reads one float from the device).
     """
-    xp = namespace(a)[0]
     pm = p / metric
-    beta = xp.clip(a, 0.0, upper)
+    beta = clip(a, 0.0, upper)
     g = float(p @ beta) - 1.0
     if abs(g) <= eps:
         return beta
 
     def gap(nu):
-        return float(p @ xp.clip(a - nu * pm, 0.0, upper)) - 1.0
+        return float(p @ clip(a - nu * pm, 0.0, upper)) - 1.0
 
     nu = _slab_multiplier(gap, g, eps, float(p @ pm))
-    return xp.clip(a - nu * pm, 0.0, upper)
+    return clip(a - nu * pm, 0.0, upper)
 
 
 # ------------------------------------------------------------------- problems

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._core.array_api import like, namespace, norm, take_rows
+from .._core.array_api import clip, like, namespace, norm, take_rows
 from .._core.docstrings import fill_doc
 from .._core.kernels import (
     median_bandwidth,
@@ -44,12 +44,12 @@ def _kliep_solve(A, b, max_iter, tol):
     """
     xp, device = namespace(A, b)
     floor = tiny(A)
-    b = xp.clip(b, min=floor)
+    b = clip(b, floor)
     At = A / b
     m = A.shape[0]
 
     def fitted(c):
-        return xp.clip(At @ c, min=floor)
+        return clip(At @ c, floor)
 
     def em(c, r):
         # one EM step from c, where r = fitted(c); returns the step and its fit
@@ -73,7 +73,7 @@ def _kliep_solve(A, b, max_iter, tol):
         cand, r_cand = c2, r_2
         if nv > 0:
             step = -norm(r) / nv
-            ext = xp.clip(c - 2 * step * r + step**2 * v, min=0.0)
+            ext = clip(c - 2 * step * r + step**2 * v, 0.0)
             if float(xp.sum(ext)) > 0:
                 ext = ext / xp.sum(ext)
                 ext, r_ext = em(ext, fitted(ext))
@@ -268,7 +268,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 a, _, _ = _kliep_solve(take_rows(K, train), b, self.max_iter, self.tol)
                 r = take_rows(K, position[held]) @ a
                 xp = namespace(r)[0]
-                fold_scores.append(float(xp.mean(xp.log(xp.clip(r, min=tiny(r))))))
+                fold_scores.append(float(xp.mean(xp.log(clip(r, tiny(r))))))
             scores.append(np.mean(fold_scores))
         return np.asarray(scores)
 
