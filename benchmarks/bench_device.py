@@ -46,9 +46,21 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 
 from skreweight.datasets import make_covariate_shift  # noqa: E402
-from skreweight.weighting import KLIEP, ULSIF, KernelMeanMatching, RuLSIF  # noqa: E402
+from skreweight.weighting import (  # noqa: E402
+    KLIEP,
+    ULSIF,
+    DoubleWeighting,
+    KernelMeanMatching,
+    RuLSIF,
+)
 
-METHODS = {"KMM": KernelMeanMatching, "ULSIF": ULSIF, "RuLSIF": RuLSIF, "KLIEP": KLIEP}
+METHODS = {
+    "KMM": KernelMeanMatching,
+    "ULSIF": ULSIF,
+    "RuLSIF": RuLSIF,
+    "KLIEP": KLIEP,
+    "DoubleWeighting": DoubleWeighting,
+}
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTION = "## Kernel weighters on a GPU (issue 16)"
 

@@ -19,7 +19,7 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._core.array_api import device_inputs, to_device, to_numpy
+from ._core.array_api import device_inputs, float64_dtype, to_device, to_numpy
 from .exceptions import WeightDegeneracyWarning
 from .utils._sklearn_compat import _fit_context
 from .utils.validation import (
@@ -127,14 +127,6 @@ def _no_overlap_message(weighter):
         "data-driven bandwidth, or check that X_target comes from a population "
         "that X covers."
     )
-
-
-def _float64(inputs):
-    """float64 in the device's namespace, or its float dtype without float64."""
-    xp, device, dtype = inputs
-    from sklearn.utils._array_api import _max_precision_float_dtype
-
-    return _max_precision_float_dtype(xp, device)
 
 
 def _kish_ess(w):
@@ -247,6 +239,8 @@ class WeighterMixin:
             # MissingContextWarning has said so (parameters were checked by
             # @_fit_context)
             for name, value in self._no_context_attributes(X).items():
+                if inputs is not None and isinstance(value, np.ndarray):
+                    value = to_device(value, inputs, float64_dtype(inputs))
                 setattr(self, name, value)
             raw = np.ones(X.shape[0])
         elif inputs is None:
@@ -262,7 +256,7 @@ class WeighterMixin:
         self._set_diagnostics(self.weights_, sw)
         self._fit_inputs = None if inputs is None else type(X_in).__module__
         if inputs is not None:
-            self.weights_ = to_device(self.weights_, inputs, _float64(inputs))
+            self.weights_ = to_device(self.weights_, inputs, float64_dtype(inputs))
         return self
 
     def compute_weights(self, X, y=None, **context):
@@ -313,7 +307,7 @@ class WeighterMixin:
             raw = to_numpy(self._compute_weights(dev.pop("X"), y, **dev))
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
         out = self._apply_scale(raw, context)
-        return out if inputs is None else to_device(out, inputs, _float64(inputs))
+        return out if inputs is None else to_device(out, inputs, float64_dtype(inputs))
 
     def fit_compute_weights(self, X, y=None, *, sample_weight=None, **context):
         """Fit, then return the in-sample weights (a copy of ``weights_``).

@@ -55,8 +55,8 @@ def is_numpy(xp):
 
 def to_numpy(a):
     """A NumPy copy (or view) of ``a``, from any namespace and device."""
-    if a is None or isinstance(a, np.ndarray):
-        return a
+    if a is None or isinstance(a, np.ndarray) or not _is_array(a):
+        return a  # NumPy, or not an array (a list, a DataFrame, a scalar)
     try:
         from sklearn.utils._array_api import move_to
     except ImportError:  # scikit-learn < 1.8
@@ -129,6 +129,14 @@ def device_inputs(owner, X, X_target=None):
         )
     dtype = X.dtype if name in _FLOATS else xp.float64
     return xp, device, dtype
+
+
+def float64_dtype(inputs):
+    """float64 in the device's namespace, or its widest float without it."""
+    from sklearn.utils._array_api import _max_precision_float_dtype
+
+    xp, device, _ = inputs
+    return _max_precision_float_dtype(xp, device)
 
 
 def to_device(a, inputs, dtype=None):

@@ -84,15 +84,26 @@ def tiny(x):
     return float(namespace(x)[0].finfo(x.dtype).tiny)
 
 
+def _exp_inplace(K):
+    """``exp(K)``, in place on NumPy arrays (the Array API has no ``out=``)."""
+    if isinstance(K, np.ndarray):
+        return np.exp(K, out=K)
+    return namespace(K)[0].exp(K)
+
+
 def sq_dists(A, B):
     """Squared Euclidean distances between the rows of A and of B (>= 0)."""
     d = row_sq_norms(A)[:, None] + row_sq_norms(B)[None, :] - 2.0 * (A @ B.T)
+    if isinstance(d, np.ndarray):
+        return np.maximum(d, 0.0, out=d)
     return clip(d, 0.0)
 
 
 def rbf(A, B, sigma):
     """Gaussian kernel block ``exp(-||a - b||^2 / (2 sigma^2))``."""
-    return rbf_from_sq_dists(sq_dists(A, B), sigma)
+    K = sq_dists(A, B)
+    K *= float(-0.5 / sigma**2)
+    return _exp_inplace(K)
 
 
 def rbf_from_sq_dists(D, sigma):
@@ -101,7 +112,7 @@ def rbf_from_sq_dists(D, sigma):
     Equal to ``rbf(A, B, sigma)`` bit for bit when ``D = sq_dists(A, B)``, so a
     bandwidth grid pays for the distances once.
     """
-    return namespace(D)[0].exp(D * float(-0.5 / sigma**2))
+    return _exp_inplace(D * float(-0.5 / sigma**2))
 
 
 def median_bandwidth(X, *, max_rows=500, random_state=None):
@@ -194,10 +205,12 @@ class Nystroem:
         L = cholesky(W, lower=True)
         Linv = solve_triangular(L, np.eye(r), lower=True, check_finite=False)
         self.Linv = like(Linv, X)
+        xp, device = namespace(X)
+        self.C = xp.empty((X.shape[0], r), dtype=X.dtype, device=device)
         step = 8192
-        blocks = range(0, X.shape[0], step)
-        blocks = [rbf(block(X, s, step), landmarks, sigma) for s in blocks]
-        self.C = namespace(X)[0].concat(blocks, axis=0)
+        for start in range(0, X.shape[0], step):
+            stop = min(start + step, X.shape[0])
+            self.C[start:stop, ...] = rbf(X[start:stop, ...], landmarks, sigma)
 
     def ft(self, v, rows=slice(None)):
         """``F[rows].T @ v``."""

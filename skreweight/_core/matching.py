@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
-from .array_api import clip, copy, like, namespace
+from .array_api import clip, copy, like, namespace, to_numpy
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
@@ -178,13 +178,19 @@ def solve_matching(
     ``p``, ``q`` and ``metric`` (a grid of ``D``): it depends on them and on
     ``free_alpha`` only.
 
+    In the namespace of ``p`` and ``q``: the kernel products stay on their
+    device; the projection (sorts and Brent's method on ``n + t`` numbers)
+    runs on the host, on a copy of the iterate.
+
     Returns ``beta, alpha, objective, n_iter, converged``.
     """
+    xp = namespace(p, q)[0]
     n, t = p.shape[0], q.shape[0]
-    scale = np.r_[p, -q]
-    metric = np.ones(n) if metric is None else metric
-    full_metric = np.r_[metric, np.ones(t)]
-    root = np.sqrt(full_metric)
+    scale = xp.concat([p, -q])
+    metric = xp.ones_like(p) if metric is None else metric
+    full_metric = xp.concat([metric, xp.ones_like(q)])
+    root = xp.sqrt(full_metric)
+    p_h, q_h, m_h = to_numpy(p), to_numpy(q), to_numpy(metric)
 
     def hess_vec(u):  # M^-1/2 H M^-1/2 u, restricted to the free coordinates
         w = 2.0 * scale / root * op.matvec(scale * u / root)
@@ -192,7 +198,7 @@ def solve_matching(
             w[n:] = 0.0
         return w
 
-    u = np.random.RandomState(0).uniform(0.5, 1.5, n + t)
+    u = like(np.random.RandomState(0).uniform(0.5, 1.5, n + t), p)
     if not free_alpha:
         u[n:] = 0.0
     cache = {} if cache is None else cache
@@ -208,17 +214,19 @@ def solve_matching(
         return float((scale * y) @ kv), grad
 
     def project(z):
-        return np.concatenate(
-            project_matching(z[:n], z[n:], p, q, upper, eps, radius, free_alpha, metric)
+        z = to_numpy(z)
+        parts = project_matching(
+            z[:n], z[n:], p_h, q_h, upper, eps, radius, free_alpha, m_h
         )
+        return like(np.concatenate(parts), p)
 
     start = project_matching(
-        np.ones(n), np.ones(t), p, q, upper, eps, radius, free_alpha
+        np.ones(n), np.ones(t), p_h, q_h, upper, eps, radius, free_alpha
     )
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,
         project,
-        np.concatenate(start),
+        like(np.concatenate(start), p),
         lip=lip,
         max_iter=max_iter,
         tol=tol,
@@ -296,7 +304,7 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
     if "op" not in cache:
         cache["op"] = est._setup_kernel(X, X_target)
     op = cache["op"]
-    n_eff = sample_weight.sum()
+    n_eff = float(namespace(sample_weight)[0].sum(sample_weight))
     p = sample_weight / n_eff
     eps = getattr(est, "eps", None)
     eps = 1.0 - 1.0 / np.sqrt(n_eff) if eps is None else eps
@@ -324,10 +332,9 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
 
 def extend_alpha(X, X_target_fit, alpha, sigma):
     """Target weights at new rows: fitted where a row repeats, smoothed elsewhere."""
-    out = kernel_smooth(X, X_target_fit, alpha, np.ones_like(alpha), sigma)
-    idx = match_rows(X, X_target_fit)
-    out[idx >= 0] = alpha[idx[idx >= 0]]
-    return out
+    ones = namespace(alpha)[0].ones_like(alpha)
+    out = kernel_smooth(X, X_target_fit, alpha, ones, sigma)
+    return overwrite_rows(out, match_rows(X, X_target_fit), alpha)
 
 
 class KernelMatchingMixin:

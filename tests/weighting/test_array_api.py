@@ -20,7 +20,13 @@ from sklearn.utils._array_api import yield_namespace_device_dtype_combinations
 from sklearn.utils.estimator_checks import check_array_api_input
 
 from skreweight.datasets import make_covariate_shift
-from skreweight.weighting import KLIEP, ULSIF, KernelMeanMatching, RuLSIF
+from skreweight.weighting import (
+    KLIEP,
+    ULSIF,
+    DoubleWeighting,
+    KernelMeanMatching,
+    RuLSIF,
+)
 
 torch = pytest.importorskip("torch")
 xps = pytest.importorskip("array_api_strict")
@@ -33,6 +39,7 @@ ESTIMATORS = {
     "ulsif": ULSIF,
     "rulsif": RuLSIF,
     "kliep": KLIEP,
+    "double-weighting": partial(DoubleWeighting, D=4.0),
 }
 
 #: float64 agreement. KLIEP's EM with SQUAREM extrapolation keeps or drops an
@@ -53,7 +60,11 @@ F32_SHARE = {
     "ulsif": 1e-5,
     "rulsif": 1e-5,
     "kliep": 1e-2,
+    "double-weighting": 1e-3,
 }
+
+
+SUPPORTED = [KernelMeanMatching(), ULSIF(), RuLSIF(), KLIEP(), DoubleWeighting()]
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +140,7 @@ def test_without_dispatch_torch_input_gives_numpy_weights(data):
     np.testing.assert_array_equal(w_t, w)
 
 
-@pytest.mark.parametrize("est", [KernelMeanMatching(), ULSIF(), RuLSIF(), KLIEP()])
+@pytest.mark.parametrize("est", SUPPORTED)
 def test_tags_declare_array_api_support(est):
     assert get_tags(est).array_api_support is True
 
@@ -183,6 +194,19 @@ def test_compute_weights_in_another_namespace_raises(data):
             est.compute_weights(torch.asarray(X_new))
 
 
+def test_double_weighting_target_weights_follow_the_input(data):
+    X, Xt, _ = data
+    est = DoubleWeighting(D=4.0, random_state=0).fit(X, X_target=Xt)
+    alpha = est.compute_target_weights(Xt[:30] + 0.01)
+    with sklearn.config_context(array_api_dispatch=True):
+        est_t = DoubleWeighting(D=4.0, random_state=0)
+        est_t.fit(torch.asarray(X), X_target=torch.asarray(Xt))
+        alpha_t = est_t.compute_target_weights(torch.asarray(Xt[:30] + 0.01))
+    assert isinstance(est_t.alpha_, torch.Tensor)
+    assert isinstance(alpha_t, torch.Tensor)
+    np.testing.assert_allclose(alpha_t.numpy(), alpha, rtol=0, atol=1e-6)
+
+
 def _namespaces():
     for ns, device, dtype in yield_namespace_device_dtype_combinations():
         if ns in ("torch", "array_api_strict") and device in (None, "cpu"):
@@ -190,7 +214,7 @@ def _namespaces():
 
 
 @pytest.mark.parametrize("ns, device, dtype", list(_namespaces()))
-@pytest.mark.parametrize("est", [KernelMeanMatching(), ULSIF(), RuLSIF(), KLIEP()])
+@pytest.mark.parametrize("est", SUPPORTED)
 def test_sklearn_array_api_input_check(est, ns, device, dtype):
     # scikit-learn's own check, with value comparison (it fits without
     # X_target: the no-shift fallback, whose fitted arrays must still follow X)
