@@ -39,13 +39,24 @@ def namespace(*arrays):
         if _NUMPY is None:
             _NUMPY = _numpy_namespace()
         return _NUMPY, "cpu"
+    kinds = {type(a) for a in arrays}
+    if len(kinds) == 1 and (kind := kinds.pop()) in _SEEN:
+        # one array type seen before: its namespace, without scikit-learn's
+        # per-call checks (inputs were checked once, in fit)
+        from sklearn.utils._array_api import array_api_compat
+
+        return _SEEN[kind], array_api_compat.device(arrays[0])
     from sklearn.utils._array_api import get_namespace_and_device
 
     xp, _, device = get_namespace_and_device(*arrays)
+    if len(arrays) == 1 and not is_numpy(xp):
+        _SEEN[type(arrays[0])] = xp
     return xp, device
 
 
 _NUMPY = None
+#: array type -> its Array API namespace (looked up once under dispatch)
+_SEEN = {}
 
 
 def is_numpy(xp):
