@@ -149,7 +149,7 @@ def main(argv=None):
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--cpu-max-n", type=int, default=50_000)
+    ap.add_argument("--cpu-max-n", type=int, default=200_000)
     ap.add_argument("--quick", action="store_true", help="torch CPU, n=400")
     ap.add_argument("--numpy-only", action="store_true")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
