@@ -162,6 +162,13 @@ class WeighterMixin:
     target (``X_target``, or one treatment arm for the other) lies outside the
     support of the rows being weighted.
 
+    **Array API.** A weighter with ``_array_api = True`` (tag
+    ``array_api_support``) computes in the namespace of ``X`` under
+    ``sklearn.set_config(array_api_dispatch=True)``: validation runs on a host
+    copy, ``_fit`` and ``_compute_weights`` get ``X``, ``X_target`` and
+    ``sample_weight`` on the device, and the weights come back there, as
+    float64 (see :mod:`skreweight._core.array_api`).
+
     **Missing context.** An optional context keyword left ``None``
     (``X_target``: no shift; ``sample_group``: one group) makes ``fit`` fall
     back, with one :class:`~skreweight.exceptions.MissingContextWarning` per

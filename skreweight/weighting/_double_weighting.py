@@ -53,6 +53,12 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     :class:`KernelMeanMatching`, with an exact projection onto the box, the
     ball and the slab; Nystroem above 2,000 pooled rows.
 
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel operator and its products
+    run there; the projection onto the feasible set (sorts and a scalar root
+    on ``n + t`` numbers per iteration) and the ``r x r`` Cholesky factor of
+    the Nystroem landmarks run on the host, on explicit copies.
+
     Read more in the :ref:`User Guide <covariate_shift>`.
 
     Parameters

@@ -101,6 +101,11 @@ class KLIEP(WeighterMixin, BaseEstimator):
     fixed point of mixture-proportion estimation (no step size to tune). The
     model extends to new rows.
 
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and the EM
+    iterations run there; the bandwidth subsample (500 rows) is taken on the
+    host.
+
     Read more in the :ref:`User Guide <covariate_shift>`.
 
     Parameters

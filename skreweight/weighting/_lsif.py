@@ -224,6 +224,11 @@ class ULSIF(_LSIFBase):
     treats rows as unweighted).
     The ratio model extends to new rows: :meth:`compute_weights` evaluates it.
 
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and their Gram
+    matrices are computed there; the ``n_centers x n_centers`` solves (SciPy,
+    float64) and the bandwidth subsample run on the host, on explicit copies.
+
     Read more in the :ref:`User Guide <covariate_shift>`.
 
     Parameters
@@ -275,6 +280,11 @@ class RuLSIF(_LSIFBase):
     targets the mixture ``alpha p_t + (1 - alpha) p_s``: smoother, never
     exploding weights, at the price of an incomplete correction.
     Bandwidth and ``lambda`` are selected by the exact leave-one-out score.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and their Gram
+    matrices are computed there; the ``n_centers x n_centers`` solves (SciPy,
+    float64) and the bandwidth subsample run on the host, on explicit copies.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
