@@ -167,7 +167,7 @@ class WeighterMixin:
     ``sklearn.set_config(array_api_dispatch=True)``: validation runs on a host
     copy, ``_fit`` and ``_compute_weights`` get ``X``, ``X_target`` and
     ``sample_weight`` on the device, and the weights come back there, as
-    float64 (see :mod:`skreweight._core.array_api`).
+    float64 (see ``skreweight/_core/array_api.py``).
 
     **Missing context.** An optional context keyword left ``None``
     (``X_target``: no shift; ``sample_group``: one group) makes ``fit`` fall
