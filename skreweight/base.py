@@ -19,6 +19,7 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ._core.array_api import device_inputs, float64_dtype, to_device, to_numpy
 from .exceptions import WeightDegeneracyWarning
 from .utils._sklearn_compat import _fit_context
 from .utils.validation import (
@@ -161,6 +162,13 @@ class WeighterMixin:
     target (``X_target``, or one treatment arm for the other) lies outside the
     support of the rows being weighted.
 
+    **Array API.** A weighter with ``_array_api = True`` (tag
+    ``array_api_support``) computes in the namespace of ``X`` under
+    ``sklearn.set_config(array_api_dispatch=True)``: validation runs on a host
+    copy, ``_fit`` and ``_compute_weights`` get ``X``, ``X_target`` and
+    ``sample_weight`` on the device, and the weights come back there, as
+    float64 (see ``skreweight/_core/array_api.py``).
+
     **Missing context.** An optional context keyword left ``None``
     (``X_target``: no shift; ``sample_group``: one group) makes ``fit`` fall
     back, with one :class:`~skreweight.exceptions.MissingContextWarning` per
@@ -181,6 +189,9 @@ class WeighterMixin:
     _normalize_by = None
     #: whether ``_compute_weights`` is implemented
     _out_of_sample = True
+    #: whether the weighter computes in the namespace of its input under
+    #: ``array_api_dispatch`` (the ``array_api_support`` tag)
+    _array_api = False
     #: dtype asked of X ("numeric", or None to accept any)
     _X_dtype = "numeric"
     #: optional context key -> what ``fit`` falls back to without it; a
@@ -220,6 +231,11 @@ class WeighterMixin:
             Fitted weighter.
         """
         context = self._check_context_keys(context)
+        X_in, X_target_in = X, context.get("X_target")
+        inputs = self._device_inputs(X, context)
+        if inputs is not None:  # validated on a host copy, fitted on the device
+            X, y, sample_weight = to_numpy(X), to_numpy(y), to_numpy(sample_weight)
+            context = self._host_context(context)
         X, y = self._validate_fit_input(X, y)
         sw = check_sample_weight(sample_weight, X)
         context = self._validate_context(X, context, fitting=True)
@@ -230,16 +246,24 @@ class WeighterMixin:
             # MissingContextWarning has said so (parameters were checked by
             # @_fit_context)
             for name, value in self._no_context_attributes(X).items():
+                if inputs is not None and isinstance(value, np.ndarray):
+                    value = to_device(value, inputs, float64_dtype(inputs))
                 setattr(self, name, value)
             raw = np.ones(X.shape[0])
-        else:
+        elif inputs is None:
             raw = self._fit(X, y, sample_weight=sw, **context)
+        else:
+            dev = self._device_context(context, inputs, X_in, X_target_in)
+            raw = to_numpy(self._fit(dev.pop("X"), y, to_device(sw, inputs), **dev))
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
         if self._check_overlap and X.dtype.kind == "f":
             self._warn_no_overlap(X, sw, context)
         self._weight_scale = self._learn_scale(raw, sw, context)
         self.weights_ = self._apply_scale(raw, context)
         self._set_diagnostics(self.weights_, sw)
+        self._fit_inputs = None if inputs is None else type(X_in).__module__
+        if inputs is not None:
+            self.weights_ = to_device(self.weights_, inputs, float64_dtype(inputs))
         return self
 
     def compute_weights(self, X, y=None, **context):
@@ -268,6 +292,10 @@ class WeighterMixin:
                 "ClassifierDensityRatio."
             )
         context = self._check_context_keys(context, fitting=False)
+        X_in, X_target_in = X, context.get("X_target")
+        inputs = self._device_inputs(X, context, fitting=False)
+        if inputs is not None:
+            X, y, context = to_numpy(X), to_numpy(y), self._host_context(context)
         X = validate_data(
             self,
             X,
@@ -279,10 +307,14 @@ class WeighterMixin:
         context = self._validate_context(X, context, fitting=False)
         if getattr(self, "_fitted_without_context", False):
             raw = np.ones(X.shape[0])
-        else:
+        elif inputs is None:
             raw = self._compute_weights(X, y, **context)
+        else:
+            dev = self._device_context(context, inputs, X_in, X_target_in)
+            raw = to_numpy(self._compute_weights(dev.pop("X"), y, **dev))
         raw = check_weights(raw, X.shape[0], owner=type(self).__name__)
-        return self._apply_scale(raw, context)
+        out = self._apply_scale(raw, context)
+        return out if inputs is None else to_device(out, inputs, float64_dtype(inputs))
 
     def fit_compute_weights(self, X, y=None, *, sample_weight=None, **context):
         """Fit, then return the in-sample weights (a copy of ``weights_``).
@@ -316,6 +348,46 @@ class WeighterMixin:
         return {}
 
     # -- helpers ----------------------------------------------------------------
+    def _device_inputs(self, X, context, fitting=True):
+        """The Array API device path's ``(xp, device, dtype)``, or None (NumPy)."""
+        if not self._array_api:
+            return None
+        inputs = device_inputs(type(self).__name__, X, context.get("X_target"))
+        fitted = getattr(self, "_fit_inputs", None)
+        if not fitting and (inputs is not None or fitted is not None):
+            now = None if inputs is None else type(X).__module__
+            if now != fitted:
+                raise TypeError(
+                    f"{type(self).__name__} was fitted on "
+                    f"{fitted or 'NumPy'} arrays but compute_weights got "
+                    f"{now or 'NumPy'} arrays; pass arrays of the namespace "
+                    "(and device) used in fit."
+                )
+        return inputs
+
+    @staticmethod
+    def _host_context(context):
+        out = dict(context)
+        Xt = out.get("X_target")
+        if Xt is not None:
+            out["X_target"] = (
+                tuple(to_numpy(a) for a in Xt)
+                if isinstance(Xt, tuple)
+                else to_numpy(Xt)
+            )
+        return out
+
+    @staticmethod
+    def _device_context(context, inputs, X, X_target):
+        """The validated context with ``X`` and ``X_target`` on the device."""
+        xp, _, dtype = inputs
+        out = dict(context, X=xp.astype(X, dtype, copy=False))
+        if X_target is not None:
+            parts = X_target if isinstance(X_target, tuple) else (X_target,)
+            parts = [xp.astype(a, dtype, copy=False) for a in parts]
+            out["X_target"] = parts[0] if len(parts) == 1 else xp.concat(parts)
+        return out
+
     def _ensure_all_finite(self):
         return "allow-nan" if self.__sklearn_tags__().input_tags.allow_nan else True
 
@@ -491,6 +563,7 @@ class WeighterMixin:
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = self._requires_y
+        tags.array_api_support = self._array_api
         return _with_weighter_tags(
             tags,
             WeighterTags(

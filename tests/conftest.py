@@ -1,7 +1,11 @@
 import os
 
-import numpy as np
-import pytest
+# SciPy reads SCIPY_ARRAY_API when it is first imported: set it before
+# anything imports scipy, so that scikit-learn's Array API checks run
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 # Keep BLAS single-threaded: CI shares 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -19,6 +19,15 @@ Gram matrix), ``factor`` (a low-rank factor ``F`` with ``K ~= F F^T``, or
 None when exact) and ``top_eigenvalue(...)`` (power iteration, optionally on
 ``sum(v) = 0``).
 
+Array API. The Gaussian kernel blocks, the Nystroem factor, the operators of
+kernel mean matching and the kernel smoother are written once, against the
+namespace of their input (:mod:`skreweight._core.array_api`): NumPy arrays
+give the NumPy computation, torch or CuPy arrays keep it on their device.
+Three small steps run on the host, on explicit copies: the median heuristic
+(at most 500 rows), the k-nearest-neighbour bandwidth (scikit-learn's
+``NearestNeighbors``) and the ``r x r`` Cholesky factor of the Nystroem
+landmarks (SciPy), whose inverse goes back to the device.
+
 Scale. Above :data:`EXACT_MAX_ROWS` pooled rows the kernel matching problems
 switch from the dense Gram matrix to a Nystroem factor ``K ~= Phi Phi^T`` with
 ``n_components`` landmarks, so memory is ``O(n r)`` instead of ``O(n^2)``.
@@ -34,6 +43,7 @@ from scipy.special import gammaln
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
+from .array_api import clip, like, namespace, take_rows, to_numpy
 from .optim import power_iteration
 
 #: Largest number of pooled (source + target) rows for which the dense Gram
@@ -47,21 +57,53 @@ EXACT_MAX_ROWS = 2000
 DENSE_LIMIT_ROWS = 20000
 
 
+def row_sq_norms(A):
+    """``||a_i||^2`` for each row (NumPy's ``einsum``, whose sums are the
+    recorded ones; ``sum(A * A)`` in any other namespace)."""
+    if isinstance(A, np.ndarray):
+        return np.einsum("ij,ij->i", A, A)
+    return namespace(A)[0].sum(A * A, axis=1)
+
+
+def block(a, start, step):
+    """Rows ``start:start + step`` of ``a`` (the stop clipped, as the Array
+    API asks)."""
+    stop = min(start + step, a.shape[0])
+    return a[start:stop, ...] if a.ndim > 1 else a[start:stop]
+
+
+def is_float64(x):
+    """Whether the array ``x`` is float64, in any namespace."""
+    return str(x.dtype).endswith("float64")
+
+
+def tiny(x):
+    """The floor of a denominator: 1e-300 in float64, else the dtype's tiny."""
+    if is_float64(x):
+        return 1e-300
+    return float(namespace(x)[0].finfo(x.dtype).tiny)
+
+
+def _exp_inplace(K):
+    """``exp(K)``, in place on NumPy arrays (the Array API has no ``out=``)."""
+    if isinstance(K, np.ndarray):
+        return np.exp(K, out=K)
+    return namespace(K)[0].exp(K)
+
+
 def sq_dists(A, B):
     """Squared Euclidean distances between the rows of A and of B (>= 0)."""
-    d = (
-        np.einsum("ij,ij->i", A, A)[:, None]
-        + np.einsum("ij,ij->i", B, B)[None, :]
-        - 2.0 * (A @ B.T)
-    )
-    return np.maximum(d, 0.0, out=d)
+    d = row_sq_norms(A)[:, None] + row_sq_norms(B)[None, :] - 2.0 * (A @ B.T)
+    if isinstance(d, np.ndarray):
+        return np.maximum(d, 0.0, out=d)
+    return clip(d, 0.0)
 
 
 def rbf(A, B, sigma):
     """Gaussian kernel block ``exp(-||a - b||^2 / (2 sigma^2))``."""
     K = sq_dists(A, B)
-    K *= -0.5 / sigma**2
-    return np.exp(K, out=K)
+    K *= float(-0.5 / sigma**2)
+    return _exp_inplace(K)
 
 
 def rbf_from_sq_dists(D, sigma):
@@ -70,8 +112,7 @@ def rbf_from_sq_dists(D, sigma):
     Equal to ``rbf(A, B, sigma)`` bit for bit when ``D = sq_dists(A, B)``, so a
     bandwidth grid pays for the distances once.
     """
-    K = D * (-0.5 / sigma**2)
-    return np.exp(K, out=K)
+    return _exp_inplace(D * float(-0.5 / sigma**2))
 
 
 def median_bandwidth(X, *, max_rows=500, random_state=None):
@@ -82,7 +123,8 @@ def median_bandwidth(X, *, max_rows=500, random_state=None):
     """
     rng = check_random_state(random_state)
     if X.shape[0] > max_rows:
-        X = X[rng.choice(X.shape[0], max_rows, replace=False)]
+        X = take_rows(X, rng.choice(X.shape[0], max_rows, replace=False))
+    X = to_numpy(X)  # at most ``max_rows`` rows: on the host
     d = sq_dists(X, X)[np.triu_indices(X.shape[0], k=1)]
     d = d[d > 0]
     return float(np.sqrt(np.median(d))) if d.size else 1.0
@@ -101,6 +143,7 @@ def knn_bandwidth(X, *, k=50, max_rows=2000, random_state=None):
         return median_bandwidth(X)
     k = min(k, n - 2) if n < k else k
     rng = check_random_state(random_state)
+    X = to_numpy(X)  # NearestNeighbors runs on the host
     Q = X if n <= max_rows else X[rng.choice(n, max_rows, replace=False)]
     dist, _ = NearestNeighbors(n_neighbors=k).fit(X).kneighbors(Q)
     sigma = float(np.mean(dist[:, -1]))
@@ -117,7 +160,7 @@ def resolve_bandwidth(bandwidth, X, random_state=None):
 
 
 def _centre(v):
-    return v - v.mean()
+    return v - namespace(v)[0].mean(v)
 
 
 class Operator:
@@ -154,25 +197,28 @@ class Nystroem:
     def __init__(self, X, sigma, n_components, random_state=None):
         rng = check_random_state(random_state)
         r = min(n_components, X.shape[0])
-        landmarks = X[rng.choice(X.shape[0], r, replace=False)]
-        W = rbf(landmarks, landmarks, sigma)
+        landmarks = take_rows(X, rng.choice(X.shape[0], r, replace=False))
+        # the r x r Gram and its factorisation on the host, in float64 (SciPy)
+        L64 = np.asarray(to_numpy(landmarks), dtype=np.float64)
+        W = rbf(L64, L64, sigma)
         W[np.diag_indices_from(W)] += 1e-8 * r
         L = cholesky(W, lower=True)
-        self.Linv = solve_triangular(L, np.eye(r), lower=True, check_finite=False)
-        self.C = np.empty((X.shape[0], r))
+        Linv = solve_triangular(L, np.eye(r), lower=True, check_finite=False)
+        self.Linv = like(Linv, X)
+        xp, device = namespace(X)
+        self.C = xp.empty((X.shape[0], r), dtype=X.dtype, device=device)
         step = 8192
         for start in range(0, X.shape[0], step):
-            self.C[start : start + step] = rbf(
-                X[start : start + step], landmarks, sigma
-            )
+            stop = min(start + step, X.shape[0])
+            self.C[start:stop, ...] = rbf(X[start:stop, ...], landmarks, sigma)
 
     def ft(self, v, rows=slice(None)):
         """``F[rows].T @ v``."""
-        return self.Linv @ (self.C[rows].T @ v)
+        return self.Linv @ (self.C[rows, ...].T @ v)
 
     def f(self, z, rows=slice(None)):
         """``F[rows] @ z``."""
-        return self.C[rows] @ (self.Linv.T @ z)
+        return self.C[rows, ...] @ (self.Linv.T @ z)
 
 
 class KernelOperator(Operator):
@@ -217,18 +263,40 @@ def target_coverage(op, p, q):
     """
     if hasattr(op, "coverage"):
         return op.coverage()
-    n = p.shape[0]
-    src = op.matvec(np.r_[p, np.zeros_like(q)])[n:]
-    tgt = op.matvec(np.r_[np.zeros_like(p), q])[n:]
-    ratio = src / np.maximum(tgt, 1e-300)
-    return float(np.mean(ratio < 0.01))
+    xp, n = namespace(p)[0], p.shape[0]
+    src = op.matvec(xp.concat([p, xp.zeros_like(q)]))[n:]
+    tgt = op.matvec(xp.concat([xp.zeros_like(p), q]))[n:]
+    ratio = src / clip(tgt, tiny(tgt))
+    return float(xp.mean(xp.astype(ratio < 0.01, ratio.dtype)))
 
 
 def match_rows(X, X_fit):
-    """Index of the fitted row equal to each row of ``X`` (-1 where none)."""
+    """Index of the fitted row equal to each row of ``X`` (-1 where none).
+
+    On the host: the rows are compared through their bytes.
+    """
+    X, X_fit = to_numpy(X), to_numpy(X_fit)
     lookup = {row.tobytes(): i for i, row in enumerate(np.ascontiguousarray(X_fit))}
     X = np.ascontiguousarray(X, dtype=np.float64)
     return np.array([lookup.get(row.tobytes(), -1) for row in X], dtype=int)
+
+
+def overwrite_rows(out, idx, values):
+    """``out[i] = values[idx[i]]`` where ``idx[i] >= 0`` (NumPy ``idx``)."""
+    hit = idx >= 0
+    if not np.any(hit):
+        return out
+    if isinstance(out, np.ndarray):
+        out[hit] = values[idx[hit]]
+        return out
+    xp, device = namespace(out)
+    pos = xp.asarray(np.flatnonzero(hit), device=device)
+    src = xp.take(values, xp.asarray(idx[hit], device=device))
+    mask = xp.zeros(out.shape[0], dtype=xp.bool, device=device)
+    mask[pos] = True
+    full = xp.zeros_like(out)
+    full[pos] = src
+    return xp.where(mask, full, out)
 
 
 def kernel_smooth(X, X_fit, values, mass, sigma, *, chunk=4096):
@@ -237,14 +305,17 @@ def kernel_smooth(X, X_fit, values, mass, sigma, *, chunk=4096):
     ``mass`` weights the fitted rows. Rows far from every fitted row (zero
     kernel mass) get the ``mass``-weighted mean of ``values``.
     """
-    out = np.empty(X.shape[0])
-    default = float(np.dot(mass, values) / mass.sum())
+    xp = namespace(X, X_fit)[0]
+    default = float((mass @ values) / xp.sum(mass))
+    blocks = []
     for start in range(0, X.shape[0], chunk):
-        Kx = rbf(X[start : start + chunk], X_fit, sigma)
+        Kx = rbf(block(X, start, chunk), X_fit, sigma)
         num, den = Kx @ (mass * values), Kx @ mass
-        ok = den > 1e-300
-        out[start : start + chunk] = np.where(ok, num / np.where(ok, den, 1), default)
-    return out
+        ok = den > tiny(den)
+        blocks.append(xp.where(ok, num / xp.where(ok, den, 1.0), default))
+    if not blocks:
+        return xp.zeros(0, dtype=values.dtype, device=namespace(X)[1])
+    return xp.concat(blocks)
 
 
 class SourceBlockOperator(Operator):
@@ -268,19 +339,21 @@ class SourceBlockOperator(Operator):
                 "'auto'), which keeps an n x n_components factor instead."
             )
         self.approximation, self.q, self.n = approximation, q, n
+        xp = namespace(X, X_target)[0]
         if approximation == "exact":
             self.K, self.F = rbf(X, X, sigma), None
-            self.kst_q, self.kts_p, self.c_tt = np.zeros(n), np.empty(t), 0.0
+            self.kst_q, kts_p, self.c_tt = xp.zeros_like(p), [], 0.0
             step = max(1, 2**22 // max(n + t, 1))
             for s in range(0, t, step):
-                Kc = rbf(X_target[s : s + step], X, sigma)
-                self.kst_q += Kc.T @ q[s : s + step]
-                self.kts_p[s : s + step] = Kc @ p
-                Kt = rbf(X_target[s : s + step], X_target, sigma)
-                self.c_tt += float(q[s : s + step] @ (Kt @ q))
+                Kc = rbf(block(X_target, s, step), X, sigma)
+                self.kst_q += Kc.T @ block(q, s, step)
+                kts_p.append(Kc @ p)
+                Kt = rbf(block(X_target, s, step), X_target, sigma)
+                self.c_tt += float(block(q, s, step) @ (Kt @ q))
+            self.kts_p = xp.concat(kts_p)
             self.kss_p = self.K @ p
         else:
-            F = Nystroem(np.vstack([X, X_target]), sigma, n_components, random_state)
+            F = Nystroem(xp.concat([X, X_target]), sigma, n_components, random_state)
             self.K, self.F, self.factor = None, F, F
             src, tgt = slice(0, n), slice(n, None)
             Ft_q = F.ft(q, tgt)
@@ -303,8 +376,10 @@ class SourceBlockOperator(Operator):
     def coverage(self):
         """Share of target rows whose source kernel density is below 1 % of
         the median source density at the source rows."""
-        ref = np.median(self.kss_p)
-        return float(np.mean(self.kts_p < 0.01 * ref))
+        ref = np.median(to_numpy(self.kss_p))  # no median in the Array API
+        xp = namespace(self.kts_p)[0]
+        low = xp.astype(self.kts_p < 0.01 * float(ref), self.kts_p.dtype)
+        return float(xp.mean(low))
 
 
 # ------------------------------------------------ balancing (MMD and energy)

@@ -20,11 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
+from .array_api import clip, copy, like, namespace, to_numpy
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
     kernel_smooth,
     match_rows,
+    overwrite_rows,
     resolve_bandwidth,
     target_coverage,
 )
@@ -123,18 +125,22 @@ def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
 
 
 def project_kmm(a, p, upper, eps, metric):
-    """Projection onto ``{0 <= beta <= upper, |p . beta - 1| <= eps}``."""
+    """Projection onto ``{0 <= beta <= upper, |p . beta - 1| <= eps}``.
+
+    In the namespace of ``a``; the slab multiplier is a scalar root found on
+    the host (each evaluation of the gap reads one float from the device).
+    """
     pm = p / metric
-    beta = np.clip(a, 0.0, upper)
+    beta = clip(a, 0.0, upper)
     g = float(p @ beta) - 1.0
     if abs(g) <= eps:
         return beta
 
     def gap(nu):
-        return float(p @ np.clip(a - nu * pm, 0.0, upper)) - 1.0
+        return float(p @ clip(a - nu * pm, 0.0, upper)) - 1.0
 
     nu = _slab_multiplier(gap, g, eps, float(p @ pm))
-    return np.clip(a - nu * pm, 0.0, upper)
+    return clip(a - nu * pm, 0.0, upper)
 
 
 # ------------------------------------------------------------------- problems
@@ -172,13 +178,19 @@ def solve_matching(
     ``p``, ``q`` and ``metric`` (a grid of ``D``): it depends on them and on
     ``free_alpha`` only.
 
+    In the namespace of ``p`` and ``q``: the kernel products stay on their
+    device; the projection (sorts and Brent's method on ``n + t`` numbers)
+    runs on the host, on a copy of the iterate.
+
     Returns ``beta, alpha, objective, n_iter, converged``.
     """
+    xp = namespace(p, q)[0]
     n, t = p.shape[0], q.shape[0]
-    scale = np.r_[p, -q]
-    metric = np.ones(n) if metric is None else metric
-    full_metric = np.r_[metric, np.ones(t)]
-    root = np.sqrt(full_metric)
+    scale = xp.concat([p, -q])
+    metric = xp.ones_like(p) if metric is None else metric
+    full_metric = xp.concat([metric, xp.ones_like(q)])
+    root = xp.sqrt(full_metric)
+    p_h, q_h, m_h = to_numpy(p), to_numpy(q), to_numpy(metric)
 
     def hess_vec(u):  # M^-1/2 H M^-1/2 u, restricted to the free coordinates
         w = 2.0 * scale / root * op.matvec(scale * u / root)
@@ -186,7 +198,7 @@ def solve_matching(
             w[n:] = 0.0
         return w
 
-    u = np.random.RandomState(0).uniform(0.5, 1.5, n + t)
+    u = like(np.random.RandomState(0).uniform(0.5, 1.5, n + t), p)
     if not free_alpha:
         u[n:] = 0.0
     cache = {} if cache is None else cache
@@ -202,17 +214,19 @@ def solve_matching(
         return float((scale * y) @ kv), grad
 
     def project(z):
-        return np.concatenate(
-            project_matching(z[:n], z[n:], p, q, upper, eps, radius, free_alpha, metric)
+        z = to_numpy(z)
+        parts = project_matching(
+            z[:n], z[n:], p_h, q_h, upper, eps, radius, free_alpha, m_h
         )
+        return like(np.concatenate(parts), p)
 
     start = project_matching(
-        np.ones(n), np.ones(t), p, q, upper, eps, radius, free_alpha
+        np.ones(n), np.ones(t), p_h, q_h, upper, eps, radius, free_alpha
     )
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,
         project,
-        np.concatenate(start),
+        like(np.concatenate(start), p),
         lip=lip,
         max_iter=max_iter,
         tol=tol,
@@ -234,7 +248,8 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
     Returns ``beta, objective, n_iter, converged``.
     """
     kst, c_tt = op.kst_q, op.c_tt
-    root = np.sqrt(metric)
+    xp = namespace(p)[0]
+    root = xp.sqrt(metric)
 
     def objective(a, ka):
         return float(a @ ka - 2.0 * (a @ kst) + c_tt)
@@ -244,12 +259,12 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
         ka = op.kss(a)
         return objective(a, ka), 2.0 * p * (ka - kst) / metric
 
-    u = np.random.RandomState(0).uniform(0.5, 1.5, p.shape[0])
+    u = like(np.random.RandomState(0).uniform(0.5, 1.5, p.shape[0]), p)
     lip = _step_size(lambda u: 2.0 * p / root * op.kss(p * u / root), u)
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,
         lambda z: project_kmm(z, p, upper, eps, metric),
-        project_kmm(np.ones(p.shape[0]), p, upper, eps, metric),
+        project_kmm(xp.ones_like(p), p, upper, eps, metric),
         lip=lip,
         max_iter=max_iter,
         tol=tol,
@@ -265,7 +280,7 @@ def warn_uncovered(owner, share, beta, sw):
     """Warn when more than :data:`UNCOVERED_SHARE_WARN` of the target is uncovered."""
     if share > UNCOVERED_SHARE_WARN:
         eff = beta * sw
-        ess = eff.sum() ** 2 / max(float(eff @ eff), 1e-300)
+        ess = float(namespace(eff)[0].sum(eff)) ** 2 / max(float(eff @ eff), 1e-300)
         warnings.warn(
             f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
             "rows have almost no mass (source/target kernel density below 1%); "
@@ -289,7 +304,7 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
     if "op" not in cache:
         cache["op"] = est._setup_kernel(X, X_target)
     op = cache["op"]
-    n_eff = sample_weight.sum()
+    n_eff = float(namespace(sample_weight)[0].sum(sample_weight))
     p = sample_weight / n_eff
     eps = getattr(est, "eps", None)
     eps = 1.0 - 1.0 / np.sqrt(n_eff) if eps is None else eps
@@ -317,17 +332,16 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
 
 def extend_alpha(X, X_target_fit, alpha, sigma):
     """Target weights at new rows: fitted where a row repeats, smoothed elsewhere."""
-    out = kernel_smooth(X, X_target_fit, alpha, np.ones_like(alpha), sigma)
-    idx = match_rows(X, X_target_fit)
-    out[idx >= 0] = alpha[idx[idx >= 0]]
-    return out
+    ones = namespace(alpha)[0].ones_like(alpha)
+    out = kernel_smooth(X, X_target_fit, alpha, ones, sigma)
+    return overwrite_rows(out, match_rows(X, X_target_fit), alpha)
 
 
 class KernelMatchingMixin:
     """Kernel set-up, convergence report and out-of-sample rule of the matchers."""
 
     def _setup_kernel(self, X, X_target):
-        Z = np.vstack([X, X_target])
+        Z = namespace(X, X_target)[0].concat([X, X_target])
         self.bandwidth_ = resolve_bandwidth(self.bandwidth, Z, self.random_state)
         op = KernelOperator(
             Z,
@@ -349,7 +363,7 @@ class KernelMatchingMixin:
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        self._X_fit, self._sw_fit, self._beta_fit = X.copy(), sw.copy(), beta.copy()
+        self._X_fit, self._sw_fit, self._beta_fit = copy(X), copy(sw), copy(beta)
 
     def _compute_weights(self, X, y, X_target=None):
         if self._beta_fit is None:
@@ -357,6 +371,4 @@ class KernelMatchingMixin:
         out = kernel_smooth(
             X, self._X_fit, self._beta_fit, self._sw_fit, self.bandwidth_
         )
-        idx = match_rows(X, self._X_fit)
-        out[idx >= 0] = self._beta_fit[idx[idx >= 0]]
-        return out
+        return overwrite_rows(out, match_rows(X, self._X_fit), self._beta_fit)

@@ -13,6 +13,8 @@ exact Euclidean projection. The step size is ``1 / lip``, with ``lip`` from
 
 import numpy as np
 
+from .array_api import copy, namespace, norm
+
 _TINY = 1e-300
 
 
@@ -23,8 +25,8 @@ def power_iteration(matvec, v, *, n_iter=50, rtol=1e-3, subspace=None):
     ----------
     matvec : callable
         ``v -> A v``.
-    v : ndarray
-        Start vector (not modified).
+    v : array
+        Start vector (not modified), of any Array API namespace.
     n_iter : int, default=50
         Maximum number of products with ``A``.
     rtol : float or None, default=1e-3
@@ -45,17 +47,18 @@ def power_iteration(matvec, v, *, n_iter=50, rtol=1e-3, subspace=None):
     for _ in range(n_iter):
         if subspace is not None:
             v = subspace(v)
-            norm = np.linalg.norm(v)
-            if norm == 0:
+            size = norm(v)
+            if size == 0:
                 return 0.0
-            v = v / norm
+            v = v / size
             w = subspace(matvec(v))
             lam_new = float(v @ w)
             v = w
         else:
             w = matvec(v)
-            lam_new = float(np.linalg.norm(w) / max(np.linalg.norm(v), _TINY))
-            v = w / max(np.linalg.norm(w), _TINY)
+            w_norm = norm(w)
+            lam_new = float(w_norm / max(norm(v), _TINY))
+            v = w / max(w_norm, _TINY)
         done = rtol is not None and abs(lam_new - lam) <= rtol * lam_new
         lam = lam_new
         if done:
@@ -64,7 +67,7 @@ def power_iteration(matvec, v, *, n_iter=50, rtol=1e-3, subspace=None):
 
 
 def _next_momentum(t):
-    return 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t**2))
+    return float(0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t**2)))
 
 
 def accelerated_projected_gradient(
@@ -82,7 +85,9 @@ def accelerated_projected_gradient(
 ):
     """FISTA with gradient-based restart, stopped on the objective's progress.
 
-    Minimises a smooth convex ``f`` over a convex set. Each iteration calls
+    Minimises a smooth convex ``f`` over a convex set, in the Array API
+    namespace of ``x`` (the iterates stay on its device; the stopping rule
+    reads one float per iteration). Each iteration calls
     ``oracle`` once at the extrapolated point, takes the step
     ``y - grad / lip`` and projects it. The momentum restarts when the step
     and the progress point in opposite directions (in the ``metric`` inner
@@ -123,8 +128,8 @@ def accelerated_projected_gradient(
     converged : bool
         Whether the stopping rule was met within ``max_iter``.
     """
-    metric = np.ones_like(x) if metric is None else metric
-    y, momentum = x.copy(), 1.0
+    metric = namespace(x)[0].ones_like(x) if metric is None else metric
+    y, momentum = copy(x), 1.0
     history, f0, converged = [], None, False
     it = 0
     for it in range(1, max_iter + 1):
@@ -137,7 +142,7 @@ def accelerated_projected_gradient(
             converged = True
             break
         x_new = project(y - grad / lip)
-        if np.dot(metric * (y - x_new), x_new - x) > 0:  # restart the momentum
+        if float((metric * (y - x_new)) @ (x_new - x)) > 0:  # restart the momentum
             momentum = 1.0
         m_new = _next_momentum(momentum)
         y = x_new + ((momentum - 1.0) / m_new) * (x_new - x)

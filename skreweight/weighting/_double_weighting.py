@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.array_api import copy, float64_dtype, namespace, to_device, to_numpy
 from .._core.docstrings import fill_doc
 from .._core.matching import (
     MATCHING_CONSTRAINTS,
@@ -51,6 +52,12 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     Solved by the accelerated projected-gradient method of
     :class:`KernelMeanMatching`, with an exact projection onto the box, the
     ball and the slab; Nystroem above 2,000 pooled rows.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel operator and its products
+    run there; the projection onto the feasible set (sorts and a scalar root
+    on ``n + t`` numbers per iteration) and the ``r x r`` Cholesky factor of
+    the Nystroem landmarks run on the host, on explicit copies.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
@@ -156,6 +163,7 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         self.verbose = verbose
 
     _uniform_without_context = "X_target"
+    _array_api = True
 
     def _no_context_attributes(self, X):
         return dict(
@@ -170,12 +178,14 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target):
-        q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
+        xp, device = namespace(X, X_target)
+        t = X_target.shape[0]
+        q = xp.full(t, 1.0 / t, dtype=X.dtype, device=device)
         beta, alpha, objective, n_iter, converged = double_weights(
             self, X, sample_weight, X_target, q, self.D
         )
         self.beta_, self.alpha_ = beta, alpha
-        self._X_target_fit = X_target.copy()
+        self._X_target_fit = copy(X_target)
         warn_uncovered(
             type(self).__name__, self.uncovered_target_share_, beta, sample_weight
         )
@@ -202,7 +212,15 @@ class DoubleWeighting(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted, validate_data
 
         check_is_fitted(self, "weights_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        inputs = self._device_inputs(X, {}, fitting=False)
+        X_dev = X
+        X = validate_data(self, to_numpy(X), reset=False, dtype=np.float64)
         if self._beta_fit is None:
-            return np.ones(X.shape[0])
-        return extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
+            out = np.ones(X.shape[0])
+        elif inputs is None:
+            return extend_alpha(X, self._X_target_fit, self.alpha_, self.bandwidth_)
+        else:
+            X_dev = self._device_context({}, inputs, X_dev, None)["X"]
+            out = extend_alpha(X_dev, self._X_target_fit, self.alpha_, self.bandwidth_)
+            out = to_numpy(out)
+        return out if inputs is None else to_device(out, inputs, float64_dtype(inputs))

@@ -11,8 +11,15 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._core.array_api import clip, like, namespace, norm, take_rows
 from .._core.docstrings import fill_doc
-from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
+from .._core.kernels import (
+    median_bandwidth,
+    rbf,
+    rbf_from_sq_dists,
+    sq_dists,
+    tiny,
+)
 from ..base import WeighterMixin, _no_overlap_message
 from ..utils._sklearn_compat import Interval, StrOptions
 
@@ -33,25 +40,27 @@ def _kliep_solve(A, b, max_iter, tol):
     EM fixed point ``c <- c * mean_j (A / b)_j. / (A a)_j`` increases it
     monotonically and converges to the KLIEP optimum (the same concave
     program as Sugiyama et al.'s projected ascent, without a step size).
-    Returns ``a, n_iter, converged``.
+    Returns ``a, n_iter, converged``. In the namespace of ``A`` and ``b``.
     """
-    b = np.maximum(b, 1e-300)
+    xp, device = namespace(A, b)
+    floor = tiny(A)
+    b = clip(b, floor)
     At = A / b
     m = A.shape[0]
 
     def fitted(c):
-        return np.maximum(At @ c, 1e-300)
+        return clip(At @ c, floor)
 
     def em(c, r):
         # one EM step from c, where r = fitted(c); returns the step and its fit
         c = c * (At.T @ (1.0 / r)) / m
-        c = c / c.sum()
+        c = c / xp.sum(c)
         return c, fitted(c)
 
     def loglik(r):
-        return float(np.mean(np.log(r)))
+        return float(xp.mean(xp.log(r)))
 
-    c = np.full(A.shape[1], 1.0 / A.shape[1])
+    c = xp.full(A.shape[1], 1.0 / A.shape[1], dtype=A.dtype, device=device)
     r_c = fitted(c)
     obj = loglik(r_c)
     for it in range(1, max_iter + 1):
@@ -60,13 +69,13 @@ def _kliep_solve(A, b, max_iter, tol):
         c1, r_1 = em(c, r_c)
         c2, r_2 = em(c1, r_1)
         r, v = c1 - c, c2 - 2 * c1 + c
-        nv = np.linalg.norm(v)
+        nv = norm(v)
         cand, r_cand = c2, r_2
         if nv > 0:
-            step = -np.linalg.norm(r) / nv
-            ext = np.maximum(c - 2 * step * r + step**2 * v, 0.0)
-            if ext.sum() > 0:
-                ext = ext / ext.sum()
+            step = -norm(r) / nv
+            ext = clip(c - 2 * step * r + step**2 * v, 0.0)
+            if float(xp.sum(ext)) > 0:
+                ext = ext / xp.sum(ext)
                 ext, r_ext = em(ext, fitted(ext))
                 if loglik(r_ext) >= loglik(r_2):
                     cand, r_cand = ext, r_ext
@@ -91,6 +100,11 @@ class KLIEP(WeighterMixin, BaseEstimator):
     cross-validation; the final fit uses all). The concave program is solved by the EM
     fixed point of mixture-proportion estimation (no step size to tune). The
     model extends to new rows.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and the EM
+    iterations run there; the bandwidth subsample (500 rows) is taken on the
+    host.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
@@ -150,6 +164,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
     """
 
     _context = ("X_target",)
+    _array_api = True
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints = {
@@ -192,10 +207,12 @@ class KLIEP(WeighterMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, X_target):
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
-        self.centers_ = X_target[np.sort(rng.choice(m, min(self.n_centers, m), False))]
-        p = sample_weight / sample_weight.sum()
+        xp = namespace(X, X_target)[0]
+        idx = np.sort(rng.choice(m, min(self.n_centers, m), False))
+        self.centers_ = take_rows(X_target, idx)
+        p = sample_weight / xp.sum(sample_weight)
         if isinstance(self.bandwidth, str):
-            med = median_bandwidth(np.vstack([X, X_target]), random_state=rng)
+            med = median_bandwidth(xp.concat([X, X_target]), random_state=rng)
             sigmas = med * _BANDWIDTH_FACTORS if self.bandwidth == "auto" else [med]
         else:
             sigmas = np.atleast_1d(np.asarray(self.bandwidth, dtype=float))
@@ -210,8 +227,8 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 )
             rows = rng.permutation(m)[:MAX_CV_ROWS]
             folds = np.array_split(rows, min(self.n_folds, rows.shape[0]))
-            self.cv_scores_ = self._cv_scores(X, p, X_target, rows, folds, sigmas)
-            scores = self.cv_scores_
+            scores = self._cv_scores(X, p, X_target, rows, folds, sigmas)
+            self.cv_scores_ = like(scores, X)
             sigma = float(sigmas[int(np.argmax(scores))])
         else:
             sigma = float(sigmas[0])
@@ -230,7 +247,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 stacklevel=3,
             )
         w = rbf(X, self.centers_, sigma) @ self.coef_
-        if not np.any(w * sample_weight > 0):
+        if not bool(xp.any(w * sample_weight > 0)):
             raise ValueError(_no_overlap_message(self))
         return w
 
@@ -243,7 +260,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         and changed the selected bandwidth in 2 of 16 measured cases.
         """
         D_source = sq_dists(X, self.centers_)
-        D_target = sq_dists(X_target[rows], self.centers_)
+        D_target = sq_dists(take_rows(X_target, rows), self.centers_)
         position = np.empty(X_target.shape[0], dtype=int)
         position[rows] = np.arange(rows.shape[0])
         scores = []
@@ -253,9 +270,10 @@ class KLIEP(WeighterMixin, BaseEstimator):
             fold_scores = []
             for held in folds:
                 train = position[np.setdiff1d(rows, held)]
-                a, _, _ = _kliep_solve(K[train], b, self.max_iter, self.tol)
-                r = K[position[held]] @ a
-                fold_scores.append(np.mean(np.log(np.maximum(r, 1e-300))))
+                a, _, _ = _kliep_solve(take_rows(K, train), b, self.max_iter, self.tol)
+                r = take_rows(K, position[held]) @ a
+                xp = namespace(r)[0]
+                fold_scores.append(float(xp.mean(xp.log(clip(r, tiny(r))))))
             scores.append(np.mean(fold_scores))
         return np.asarray(scores)
 

@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._core.array_api import namespace
 from .._core.docstrings import fill_doc
 from .._core.kernels import SourceBlockOperator, resolve_bandwidth, target_coverage
 from .._core.matching import (
@@ -42,6 +43,12 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     iteration is one kernel-vector product. Above ``2,000`` pooled rows
     (``approximation="auto"``) the Gram matrix is replaced by a Nystroem factor
     with ``n_components`` landmarks, so memory stays ``O(n r)``.
+
+    With ``sklearn.set_config(array_api_dispatch=True)``, torch or CuPy
+    arrays stay on their device (see :ref:`gpu`): the kernel blocks, the
+    Nystroem factor and the solver run there; the bandwidth subsample (500
+    rows), the ``r x r`` Cholesky factor and the scalar root of the slab
+    projection are computed on the host.
 
     Out-of-sample rule: :meth:`compute_weights` returns the fitted weight for a
     row equal to a fitted source row, and the kernel (Nadaraya-Watson) average
@@ -118,6 +125,7 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
     """
 
     _context = ("X_target",)
+    _array_api = True
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints = {
@@ -161,10 +169,13 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight, X_target):
-        p = sample_weight / sample_weight.sum()
-        q = np.full(X_target.shape[0], 1.0 / X_target.shape[0])
+        xp, device = namespace(X, X_target)
+        n_eff = float(xp.sum(sample_weight))
+        p = sample_weight / n_eff
+        t = X_target.shape[0]
+        q = xp.full(t, 1.0 / t, dtype=X.dtype, device=device)
         self.bandwidth_ = resolve_bandwidth(
-            self.bandwidth, np.vstack([X, X_target]), self.random_state
+            self.bandwidth, xp.concat([X, X_target]), self.random_state
         )
         op = SourceBlockOperator(
             X,
@@ -177,7 +188,6 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
             p=p,
         )
         self.approximation_ = op.approximation
-        n_eff = sample_weight.sum()
         eps = 1.0 - 1.0 / np.sqrt(n_eff) if self.eps is None else self.eps
         beta, objective, n_iter, converged = solve_kmm(
             op,

@@ -10,6 +10,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from .._core.array_api import like, namespace, take_rows, to_numpy
 from .._core.docstrings import fill_doc
 from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin, _no_overlap_message
@@ -35,19 +36,25 @@ def _loo_scores(Phi_de, Phi_nu, relative, regs):
     solved for every pair at once with the Woodbury identity. The score is the
     held-out (R)uLSIF loss ``alpha/2 r(x'_i)^2 + (1-alpha)/2 r(x_i)^2 -
     r(x'_i)`` averaged over pairs, with the ratio clipped at 0 as in the fit.
+
+    The Gram matrices (the ``O(n b^2)`` part) are formed in the namespace of
+    the features, on their device; the ``b x b`` solves for the pairs run on
+    the host (SciPy), on float64 copies of ``b x (b + 2k + 1)`` numbers.
     """
+    xp = namespace(Phi_de, Phi_nu)[0]
     n, b = Phi_de.shape
     m = Phi_nu.shape[0]
     k = min(n, m, MAX_LOO_PAIRS)
     a = relative
-    h = Phi_nu.mean(axis=0)
-    U, V = Phi_nu[:k].T, Phi_de[:k].T  # b x k
+    h = xp.mean(Phi_nu, axis=0)
+    U, V = Phi_nu[:k, ...].T, Phi_de[:k, ...].T  # b x k
     s_u = a / (m - 1)
     s_v = (1 - a) / (n - 1)
     # H_{-i} + reg I = M - s_u u u^T - s_v v v^T with M = M_0 + reg I; the
     # Gram matrices, the O(n b^2) part, are shared by every reg
     M_0 = a * m / (m - 1) * Phi_nu.T @ Phi_nu / m
     M_0 = M_0 + (1 - a) * n / (n - 1) * Phi_de.T @ Phi_de / n
+    M_0, h, U, V = (np.asarray(to_numpy(v), dtype=np.float64) for v in (M_0, h, U, V))
     out = []
     for reg in regs:
         cf = cho_factor(M_0 + reg * np.eye(b))
@@ -76,6 +83,7 @@ def _loo_scores(Phi_de, Phi_nu, relative, regs):
 
 class _LSIFBase(WeighterMixin, BaseEstimator):
     _context = ("X_target",)
+    _array_api = True
     __metadata_request__fit = {"X_target": True}
 
     _parameter_constraints = {
@@ -117,8 +125,9 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         m = X_target.shape[0]
         b = min(self.n_centers, m)
-        self.centers_ = X_target[np.sort(rng.choice(m, b, replace=False))]
-        sigmas, regs = self._grids(np.vstack([X, X_target]))
+        xp = namespace(X, X_target)[0]
+        self.centers_ = take_rows(X_target, np.sort(rng.choice(m, b, replace=False)))
+        sigmas, regs = self._grids(xp.concat([X, X_target]))
         if sigmas.size * regs.size > 1:
             if min(X.shape[0], m) < 2:
                 raise ValueError(
@@ -141,26 +150,30 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
                 ]
             )
             i, j = np.unravel_index(np.argmin(scores), scores.shape)
-            self.cv_scores_ = scores
+            self.cv_scores_ = like(scores, X)
         else:
             i = j = 0
             self.cv_scores_ = None
         self.bandwidth_, self.reg_ = float(sigmas[i]), float(regs[j])
         Phi_de = rbf(X, self.centers_, self.bandwidth_)
         Phi_nu = rbf(X_target, self.centers_, self.bandwidth_)
-        p = sample_weight / sample_weight.sum()
+        p = sample_weight / xp.sum(sample_weight)
         a = self._relative
         H = a * Phi_nu.T @ Phi_nu / m + (1 - a) * (Phi_de.T * p) @ Phi_de
+        # the b x b solve on the host (SciPy), in float64
+        h = xp.mean(Phi_nu, axis=0)
+        H, h = (np.asarray(to_numpy(v), dtype=np.float64) for v in (H, h))
         H[np.diag_indices_from(H)] += self.reg_
-        self.coef_ = np.maximum(cho_solve(cho_factor(H), Phi_nu.mean(axis=0)), 0.0)
+        coef = np.maximum(cho_solve(cho_factor(H), h), 0.0)
+        self.coef_ = like(coef, X)
         r_de, r_nu = Phi_de @ self.coef_, Phi_nu @ self.coef_
         self.divergence_ = float(
-            -a / 2 * np.mean(r_nu**2)
-            - (1 - a) / 2 * np.dot(p, r_de**2)
-            + np.mean(r_nu)
+            -a / 2 * float(xp.mean(r_nu**2))
+            - (1 - a) / 2 * float(p @ r_de**2)
+            + float(xp.mean(r_nu))
             - 0.5
         )
-        if not np.any(r_de * sample_weight > 0):
+        if not bool(xp.any(r_de * sample_weight > 0)):
             raise ValueError(_no_overlap_message(self))
         return r_de
 
@@ -210,6 +223,11 @@ class ULSIF(_LSIFBase):
     ``sample_weight`` weights the source moments (the leave-one-out selection
     treats rows as unweighted).
     The ratio model extends to new rows: :meth:`compute_weights` evaluates it.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and their Gram
+    matrices are computed there; the ``n_centers x n_centers`` solves (SciPy,
+    float64) and the bandwidth subsample run on the host, on explicit copies.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
@@ -262,6 +280,11 @@ class RuLSIF(_LSIFBase):
     targets the mixture ``alpha p_t + (1 - alpha) p_s``: smoother, never
     exploding weights, at the price of an incomplete correction.
     Bandwidth and ``lambda`` are selected by the exact leave-one-out score.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
+    stays on its device (:ref:`gpu`): the kernel features and their Gram
+    matrices are computed there; the ``n_centers x n_centers`` solves (SciPy,
+    float64) and the bandwidth subsample run on the host, on explicit copies.
 
     Read more in the :ref:`User Guide <covariate_shift>`.
 
