@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
 from .._core.array_api import clip, like, namespace, norm, take_rows
@@ -95,11 +96,11 @@ class KLIEP(WeighterMixin, BaseEstimator):
     and ``a >= 0``, and maximises the target log-likelihood of
     ``w * p_source`` under the normalisation ``mean_source w = 1``
     (Sugiyama et al. 2008). The bandwidth is chosen by likelihood
-    cross-validation (LCV): ``n_folds`` folds of the *target* rows, each scored by
-    the mean held-out ``log w`` (at most 5,000 target rows take part in the
-    cross-validation; the final fit uses all). The concave program is solved by the EM
-    fixed point of mixture-proportion estimation (no step size to tune). The
-    model extends to new rows.
+    cross-validation (LCV): ``cv`` folds of the *target* rows, each scored by
+    the mean held-out ``log w`` (with an int ``cv`` at most 5,000 target rows
+    take part in the cross-validation; the final fit uses all). The concave
+    program is solved by the EM fixed point of mixture-proportion estimation
+    (no step size to tune). The model extends to new rows.
 
     Under ``sklearn.set_config(array_api_dispatch=True)`` torch or CuPy input
     stays on its device (:ref:`gpu`): the kernel features and the EM
@@ -116,8 +117,11 @@ class KLIEP(WeighterMixin, BaseEstimator):
         gives the candidates.
     n_centers : int, default=100
         Number of kernel centres, drawn at random among the target rows.
-    n_folds : int, default=5
-        Number of LCV folds of the target rows (at most their number).
+    cv : int, cross-validation generator or iterable, default=5
+        LCV folds of the *target* rows. An int ``k`` splits a random
+        permutation of (at most 5,000 of) them into ``k`` folds (at most their
+        number); a splitter or an iterable of ``(train, test)`` index pairs
+        splits all target rows as it says.
     max_iter : int, default=500
         Maximum number of accelerated EM steps (SQUAREM) per fit.
     tol : float, default=1e-7
@@ -174,7 +178,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
             "array-like",
         ],
         "n_centers": [Interval(Integral, 1, None, closed="left")],
-        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -185,14 +189,14 @@ class KLIEP(WeighterMixin, BaseEstimator):
         *,
         bandwidth="auto",
         n_centers=100,
-        n_folds=5,
+        cv=5,
         max_iter=500,
         tol=1e-7,
         random_state=None,
     ):
         self.bandwidth = bandwidth
         self.n_centers = n_centers
-        self.n_folds = n_folds
+        self.cv = cv
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -225,8 +229,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                     f"the target rows, which needs at least 2 of them (got {m}). "
                     "Pass a fixed bandwidth."
                 )
-            rows = rng.permutation(m)[:MAX_CV_ROWS]
-            folds = np.array_split(rows, min(self.n_folds, rows.shape[0]))
+            rows, folds = self._folds(m, rng)
             scores = self._cv_scores(X, p, X_target, rows, folds, sigmas)
             self.cv_scores_ = like(scores, X)
             sigma = float(sigmas[int(np.argmax(scores))])
@@ -250,6 +253,14 @@ class KLIEP(WeighterMixin, BaseEstimator):
         if not bool(xp.any(w * sample_weight > 0)):
             raise ValueError(_no_overlap_message(self))
         return w
+
+    def _folds(self, m, rng):
+        """Target rows taking part in LCV, and the held-out rows of each fold."""
+        if isinstance(self.cv, Integral):
+            rows = rng.permutation(m)[:MAX_CV_ROWS]
+            return rows, np.array_split(rows, min(self.cv, rows.shape[0]))
+        splits = check_cv(self.cv).split(np.empty((m, 1)))
+        return np.arange(m), [np.asarray(test) for _, test in splits]
 
     def _cv_scores(self, X, p, X_target, rows, folds, sigmas):
         """Mean held-out log-ratio per bandwidth (likelihood cross-validation).
