@@ -41,7 +41,11 @@ Procedure
   and on Lalonde CPS-1 with ``LinearRegression``; also with ``max_iter=1``
   (one-step expectiles), the only setting timed for boosting (it never meets
   the stopping rule, so the default makes ``max_iter=20`` refits), with the
-  boosted or a linear ``normalizer_model``.
+  boosted or a linear ``normalizer_model``. Also the CPU time of
+  ``robustness_value`` (the cost of ``WeightingEstimator.summary(
+  robustness=True)``) on the outcome plus an effect of 4 standard errors,
+  timed once, as a multiple of the AIPW fit; ``--label`` names the code
+  timed (before / after a change, run one after the other).
 - BLAS/OpenMP pinned to 1 thread; one JSON line per record with the load
   average and package versions.
 
@@ -340,11 +344,11 @@ def run_doubleml(fh):
         )
 
 
-def run_speed(fh, repeats=3):
+def run_speed(fh, repeats=3, label="current"):
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import LinearRegression
 
-    from skreweight.causal import ATEBounds, WeightingEstimator
+    from skreweight.causal import ATEBounds, WeightingEstimator, robustness_value
     from skreweight.datasets import make_kang_schafer
     from skreweight.weighting import PropensityWeighting
 
@@ -406,7 +410,7 @@ def run_speed(fh, repeats=3):
                     max_iter=1,
                     random_state=0,
                 )
-            times = {}
+            times, fitted = {}, {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for name, make in impls.items():
@@ -421,10 +425,22 @@ def run_speed(fh, repeats=3):
                     times[name + "_wall"] = float(np.median(walls))
                     if name.startswith("bounds"):
                         n_iter = est.n_iter_
+                    fitted[name] = est
+                # the cost of summary(robustness=True): a root search refitting
+                # the bound models at each gamma it tries (timed once), on the
+                # outcome plus an effect of 4 standard errors (a true effect of
+                # 0 stops the search at gamma = 1)
+                name = "bounds" if "bounds" in impls else "bounds_one_step"
+                shift = 4 * fitted[name].stderr_ * np.asarray(t, dtype=float)
+                rv_est = impls[name]().fit(X, y + shift, treatment=t)
+                c0 = time.process_time()
+                rv = robustness_value(rv_est)
+                rv_s = time.process_time() - c0
             _emit(
                 fh,
                 {
                     "part": "speed",
+                    "code": label,
                     "data": dname,
                     "model_y": mname,
                     "aipw_s": times["aipw"],
@@ -440,6 +456,9 @@ def run_speed(fh, repeats=3):
                     else None,
                     "ratio_one_step": times["bounds_one_step"] / times["aipw"],
                     "n_iter": n_iter,
+                    "robustness_value": rv,
+                    "robustness_value_s": rv_s,
+                    "ratio_robustness_value": rv_s / times["aipw"],
                     "clock": "process_time (CPU seconds, one thread)",
                     "wall_s": {k: v for k, v in times.items() if k.endswith("_wall")},
                 },
@@ -490,17 +509,18 @@ def summarize(path):
             )
     if "speed" in by:
         print(
-            "\n| data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
+            "\n| code | data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
             " one-step ratio | one-step, linear D | expectile fits |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
 
         def fmt(v, spec):
             return "-" if v is None else format(v, spec)
 
         for r in by["speed"]:
             print(
-                f"| {r['data']} | {r['model_y']} | {r['aipw_s']:.3f} | "
+                f"| {r.get('code', '-')} | {r['data']} | "
+                f"{r.get('model_y', r.get('outcome_model'))} | {r['aipw_s']:.3f} | "
                 f"{fmt(r['bounds_s'], '.3f')} | {fmt(r['ratio'], '.2f')} | "
                 f"{r['ratio_one_step']:.2f} | "
                 f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} |"
@@ -549,6 +569,9 @@ def main():
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", default=None)
     parser.add_argument("--summarize", default=None, help="JSON lines to tabulate")
+    parser.add_argument(
+        "--label", default="current", help="names the code timed (speed part)"
+    )
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
@@ -561,6 +584,8 @@ def main():
         for part in args.parts:
             if part == "validity":
                 run_validity(fh, reps=args.reps)
+            elif part == "speed":
+                run_speed(fh, label=args.label)
             else:
                 PARTS[part](fh)
     finally:

@@ -532,6 +532,11 @@ class ATEBounds(BaseEstimator):
         self.estimand_ = self.estimand
         folds = self._folds(X, t)
         w = self._weights(X, t, s, folds)
+        return self._fit_weighted(X, y, t, s, w, folds, model)
+
+    def _fit_weighted(self, X, y, t, s, w, folds, model):
+        """The bounds from given weights and folds (validated data)."""
+        owner = type(self).__name__
         self.weights_ = w
         self._state = {"X": X, "y": y, "t": t, "s": s, "w": w, "folds": folds}
         normalizer = model if self.normalizer_model is None else self.normalizer_model
@@ -873,6 +878,37 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     )
     # step to the side where the interval holds 0
     return float(np.exp(root) * (1.0 + rtol / 2))
+
+
+def weighting_robustness_value(est, alpha=0.05):
+    """The robustness value of a fitted ``WeightingEstimator(method="dr")``.
+
+    An :class:`ATEBounds` at ``gamma=1`` is set up from the estimator's own
+    weights, outcome model and folds (no weighter refit; its bounds are the
+    estimator's AIPW estimate), then :func:`robustness_value` searches
+    ``gamma``. An ATC is bounded as the ATT of the flipped treatment (the
+    same weights; the effect changes sign, the robustness value does not).
+    """
+    if est.method != "dr":
+        raise ValueError(
+            "summary(robustness=True) needs method='dr': the sensitivity bounds "
+            "of Yadlowsky et al. extend the augmented (AIPW) estimate, and with "
+            f"method={est.method!r} there is no outcome model to extend (bounds "
+            "from a constant outcome model would be too narrow). Refit with "
+            "method='dr', or use ATEBounds directly."
+        )
+    X, y, t, s, folds = est._fit_data
+    estimand = est.estimand_
+    if estimand == "ATC":
+        t, estimand = 1.0 - t, "ATT"
+    bounds = ATEBounds(gamma=1.0, model_y=est.model_y, estimand=estimand)
+    model = LinearRegression() if est.model_y is None else est.model_y
+    bounds.estimand_ = estimand
+    if folds is None:
+        folds = [(np.arange(X.shape[0]), np.arange(X.shape[0]))]
+    w = np.asarray(est.weights_, dtype=np.float64)
+    bounds._fit_weighted(X, y, t, s, w, folds, model)
+    return robustness_value(bounds, alpha=alpha)
 
 
 # -------------------------------------------------------------- CATEBounds
