@@ -342,10 +342,13 @@ class ATEBounds(BaseEstimator):
         when None.
     normalizer_model : regressor, default=None
         Model of the normaliser ``D(x) = E[L | T, x]`` (a conditional mean of
-        weights in ``[1, gamma]``), fitted per arm, side and fold; the
-        outcome model when None. A cheap model here (e.g.
-        ``LinearRegression()`` beside a boosted outcome model) saves one
-        flexible fit per bound: the bound is first-order insensitive to it.
+        weights in ``[1, gamma]``), fitted per arm, side and fold with
+        ``sample_weight`` only (not the balancing weights: they are functions
+        of ``x`` and leave a conditional mean given ``x`` unchanged, and an
+        unweighted fit is far cheaper for histogram boosting); the outcome
+        model when None. The bound is first-order insensitive to it; a
+        cheap model here (e.g. ``LinearRegression()`` beside a flexible
+        outcome model) saves a flexible fit per bound, arm and fold.
     estimand : {"ATE", "ATT"}, default="ATE"
         Average effect in the whole sample or among the treated.
     cv : int, cross-validation generator, iterable or None, default=5
@@ -768,8 +771,8 @@ class ATEBounds(BaseEstimator):
     def sensitivity_path(self, gammas, alpha=0.05):
         """Bounds and confidence intervals on a grid of ``gamma``.
 
-        The bound models are refitted at each ``gamma`` with the weights and
-        folds of ``fit``.
+        The expectile and normaliser models are refitted at each ``gamma``
+        with the weights, folds and mean models of ``fit``.
 
         Parameters
         ----------
@@ -813,8 +816,10 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     units with the same covariates) that would make a fitted
     :class:`ATEBounds` estimate no longer significant at level ``alpha``.
     Brent's root search over ``log(gamma)`` for the confidence limit on the
-    side of 0, refitting the bound models with the estimator's weights and
-    folds (the bounds widen with ``gamma``).
+    side of 0, refitting the expectile and normaliser models with the
+    estimator's weights, folds and mean models (the bounds widen with
+    ``gamma``). :meth:`WeightingEstimator.summary` shows it with
+    ``robustness=True``.
 
     Read more in the :ref:`User Guide <sensitivity>`.
 
