@@ -519,19 +519,24 @@ def summarize(path):
         print(
             "\n| code | data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
             " one-step ratio | one-step, linear D | expectile fits |"
+            " robustness_value / AIPW fit |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
 
         def fmt(v, spec):
             return "-" if v is None else format(v, spec)
 
+        def run(r):
+            return f", run {r['run']}" if "run" in r else ""
+
         for r in by["speed"]:
             print(
-                f"| {r.get('code', '-')} | {r['data']} | "
+                f"| {r.get('code', '-')}{run(r)} | {r['data']} | "
                 f"{r.get('model_y', r.get('outcome_model'))} | {r['aipw_s']:.3f} | "
                 f"{fmt(r['bounds_s'], '.3f')} | {fmt(r['ratio'], '.2f')} | "
                 f"{r['ratio_one_step']:.2f} | "
-                f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} |"
+                f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} | "
+                f"{fmt(r.get('ratio_robustness_value'), '.1f')} |"
             )
     if "lalonde" in by:
         for r in by["lalonde"]:
