@@ -35,13 +35,19 @@ Procedure
   the CPU time of the work, robust to the load of the shared machine) of
   ``ATEBounds(gamma=2)`` (both bounds and the AIPW
   point, one pass) over the fit time of ``WeightingEstimator(
-  PropensityWeighting(), method="dr", cv=5)`` in the same run, median of 3
-  repeats after a warm-up, on Kang-Schafer n = 1000 with ``LinearRegression``
-  and ``HistGradientBoostingRegressor`` (20 trees of depth 3) outcome models,
+  PropensityWeighting(), method="dr", cv=5)`` in the same run: after a
+  warm-up, 3 interleaved rounds (each fit once per round), the ratio taken
+  within each round and its median reported, on Kang-Schafer n = 1000 with
+  ``LinearRegression`` and ``HistGradientBoostingRegressor`` (20 trees of
+  depth 3) outcome models,
   and on Lalonde CPS-1 with ``LinearRegression``; also with ``max_iter=1``
   (one-step expectiles), the only setting timed for boosting (it never meets
   the stopping rule, so the default makes ``max_iter=20`` refits), with the
-  boosted or a linear ``normalizer_model``.
+  boosted or a linear ``normalizer_model``. Also the CPU time of
+  ``robustness_value`` (the cost of ``WeightingEstimator.summary(
+  robustness=True)``) on the outcome plus an effect of 4 standard errors,
+  timed once, as a multiple of the AIPW fit; ``--label`` names the code
+  timed (before / after a change, run one after the other).
 - BLAS/OpenMP pinned to 1 thread; one JSON line per record with the load
   average and package versions.
 
@@ -340,11 +346,11 @@ def run_doubleml(fh):
         )
 
 
-def run_speed(fh, repeats=3):
+def run_speed(fh, repeats=3, label="current"):
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import LinearRegression
 
-    from skreweight.causal import ATEBounds, WeightingEstimator
+    from skreweight.causal import ATEBounds, WeightingEstimator, robustness_value
     from skreweight.datasets import make_kang_schafer
     from skreweight.weighting import PropensityWeighting
 
@@ -406,40 +412,61 @@ def run_speed(fh, repeats=3):
                     max_iter=1,
                     random_state=0,
                 )
-            times = {}
+            times, fitted = {}, {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for name, make in impls.items():
+                for make in impls.values():
                     make().fit(X, y, treatment=t)  # warm-up
-                    runs, walls = [], []
-                    for _ in range(repeats):
+                # interleaved rounds (each fit once per round), so that a change
+                # of the machine's load hits the AIPW and the bounds alike
+                runs = {name: [] for name in impls}
+                walls = {name: [] for name in impls}
+                for _ in range(repeats):
+                    for name, make in impls.items():
                         c0, t0 = time.process_time(), time.perf_counter()
-                        est = make().fit(X, y, treatment=t)
-                        runs.append(time.process_time() - c0)
-                        walls.append(time.perf_counter() - t0)
-                    times[name] = float(np.median(runs))
-                    times[name + "_wall"] = float(np.median(walls))
-                    if name.startswith("bounds"):
-                        n_iter = est.n_iter_
+                        fitted[name] = make().fit(X, y, treatment=t)
+                        runs[name].append(time.process_time() - c0)
+                        walls[name].append(time.perf_counter() - t0)
+                for name in impls:
+                    times[name] = float(np.median(runs[name]))
+                    times[name + "_wall"] = float(np.median(walls[name]))
+                    # median over rounds of the ratio within the round
+                    times[name + "_ratio"] = float(
+                        np.median(np.divide(runs[name], runs["aipw"]))
+                    )
+                n_iter = fitted["bounds_one_step"].n_iter_
+                if "bounds" in fitted:
+                    n_iter = fitted["bounds"].n_iter_
+                # the cost of summary(robustness=True): a root search refitting
+                # the bound models at each gamma it tries (timed once), on the
+                # outcome plus an effect of 4 standard errors (a true effect of
+                # 0 stops the search at gamma = 1)
+                name = "bounds" if "bounds" in impls else "bounds_one_step"
+                shift = 4 * fitted[name].stderr_ * np.asarray(t, dtype=float)
+                rv_est = impls[name]().fit(X, y + shift, treatment=t)
+                c0 = time.process_time()
+                rv = robustness_value(rv_est)
+                rv_s = time.process_time() - c0
             _emit(
                 fh,
                 {
                     "part": "speed",
+                    "code": label,
                     "data": dname,
                     "model_y": mname,
                     "aipw_s": times["aipw"],
                     "bounds_s": times.get("bounds"),
                     "bounds_one_step_s": times["bounds_one_step"],
-                    "ratio_one_step_linear_d": (
-                        times["bounds_one_step_linear_d"] / times["aipw"]
-                        if "bounds_one_step_linear_d" in times
-                        else None
+                    "ratio_one_step_linear_d": times.get(
+                        "bounds_one_step_linear_d_ratio"
                     ),
-                    "ratio": times["bounds"] / times["aipw"]
-                    if "bounds" in times
-                    else None,
-                    "ratio_one_step": times["bounds_one_step"] / times["aipw"],
+                    "ratio": times.get("bounds_ratio"),
+                    "ratio_one_step": times["bounds_one_step_ratio"],
+                    "cpu_s_by_round": runs,
                     "n_iter": n_iter,
+                    "robustness_value": rv,
+                    "robustness_value_s": rv_s,
+                    "ratio_robustness_value": rv_s / times["aipw"],
                     "clock": "process_time (CPU seconds, one thread)",
                     "wall_s": {k: v for k, v in times.items() if k.endswith("_wall")},
                 },
@@ -490,20 +517,26 @@ def summarize(path):
             )
     if "speed" in by:
         print(
-            "\n| data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
+            "\n| code | data | outcome model | AIPW fit (s) | bounds fit (s) | ratio |"
             " one-step ratio | one-step, linear D | expectile fits |"
+            " robustness_value / AIPW fit |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
 
         def fmt(v, spec):
             return "-" if v is None else format(v, spec)
 
+        def run(r):
+            return f", run {r['run']}" if "run" in r else ""
+
         for r in by["speed"]:
             print(
-                f"| {r['data']} | {r['model_y']} | {r['aipw_s']:.3f} | "
+                f"| {r.get('code', '-')}{run(r)} | {r['data']} | "
+                f"{r.get('model_y', r.get('outcome_model'))} | {r['aipw_s']:.3f} | "
                 f"{fmt(r['bounds_s'], '.3f')} | {fmt(r['ratio'], '.2f')} | "
                 f"{r['ratio_one_step']:.2f} | "
-                f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} |"
+                f"{fmt(r.get('ratio_one_step_linear_d'), '.2f')} | {r['n_iter']} | "
+                f"{fmt(r.get('ratio_robustness_value'), '.1f')} |"
             )
     if "lalonde" in by:
         for r in by["lalonde"]:
@@ -549,6 +582,9 @@ def main():
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", default=None)
     parser.add_argument("--summarize", default=None, help="JSON lines to tabulate")
+    parser.add_argument(
+        "--label", default="current", help="names the code timed (speed part)"
+    )
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
@@ -561,6 +597,8 @@ def main():
         for part in args.parts:
             if part == "validity":
                 run_validity(fh, reps=args.reps)
+            elif part == "speed":
+                run_speed(fh, label=args.label)
             else:
                 PARTS[part](fh)
     finally:

@@ -77,3 +77,17 @@ _ = ax.set_title("Lalonde (NSW vs PSID-1): ATT bounds against gamma")
 # observed covariate moves the odds of training by more, a hidden confounder
 # of similar strength is not far-fetched. The analysis does not say that such
 # a confounder exists, only how strong it would have to be.
+
+# %%
+# The robustness value in the summary table
+# -----------------------------------------
+# :meth:`~skreweight.causal.WeightingEstimator.summary` shows it beside the
+# estimate when asked (``robustness=True`` refits the bound models along the
+# root search; the default summary fits nothing). With the same weighter,
+# outcome model and folds it is the robustness value found above.
+from skreweight.causal import WeightingEstimator
+
+dr = WeightingEstimator(
+    EntropyBalancing(), estimand="ATT", method="dr", cv=5, random_state=0
+)
+print(dr.fit(X, y, treatment=t).summary(robustness=True))

@@ -58,10 +58,12 @@ class _WeightedLeastSquares:
     def __init__(self, fit_intercept):
         self.fit_intercept = fit_intercept
 
-    def fit(self, X, y, sample_weight):
-        sw = np.sqrt(sample_weight)
+    def fit(self, X, y, sample_weight=None):
         Z = np.column_stack([np.ones(X.shape[0]), X]) if self.fit_intercept else X
-        self.coef_, *_ = np.linalg.lstsq(Z * sw[:, None], y * sw, rcond=None)
+        if sample_weight is not None:
+            sw = np.sqrt(sample_weight)
+            Z, y = Z * sw[:, None], y * sw
+        self.coef_, *_ = np.linalg.lstsq(Z, y, rcond=None)
         return self
 
     def predict(self, X):
@@ -71,8 +73,11 @@ class _WeightedLeastSquares:
 
 
 def _fit(model, X, y, b, *, fast=False):
+    """Fit a clone of ``model`` with row weights ``b`` (None: unweighted)."""
     if fast and type(model) is LinearRegression and not model.positive:
         return _WeightedLeastSquares(model.fit_intercept).fit(X, y, b)
+    if b is None:
+        return clone(model).fit(X, y)
     return clone(model).fit(X, y, sample_weight=b)
 
 
@@ -101,13 +106,32 @@ def _expectile_fit(model, X, y, b, gamma, upper, start, *, max_iter, tol, fast=F
 
 
 def _arm_models(
-    model, X, y, b, gamma, sides, *, max_iter, tol, fast=False, normalizer=None
+    model,
+    X,
+    y,
+    b,
+    gamma,
+    sides,
+    *,
+    max_iter,
+    tol,
+    fast=False,
+    normalizer=None,
+    d_weight=None,
+    mu=None,
 ):
     """Least-squares fit, then the expectile (and normaliser) models per side.
 
-    ``normalizer`` is the model class of ``D = E[L | x]``; None skips it.
+    ``normalizer`` is the model class of ``D = E[L | x]``; None skips it. It
+    is fitted with the row weights ``d_weight`` (the user's sample weights,
+    None when there are none), not ``b``: ``D`` is a conditional mean given
+    ``x``, which weights that are functions of ``x`` leave unchanged, and an
+    unweighted fit is much cheaper for some models (histogram boosting bins
+    weighted data by weighted quantiles). ``mu``, a mean model already fitted
+    on these rows (at another ``gamma``), is reused instead of refitted.
     """
-    mu = _fit(model, X, y, b)
+    if mu is None:
+        mu = _fit(model, X, y, b)
     out = {"mu": mu, "n_iter": 1, "converged": True}
     if gamma == 1.0:
         return out
@@ -125,16 +149,23 @@ def _arm_models(
             tol=tol,
             fast=fast,
         )
-        D = None if normalizer is None else _fit(normalizer, X, L, b, fast=fast)
+        D = None if normalizer is None else _fit(normalizer, X, L, d_weight, fast=fast)
         out[upper] = (theta, D)
         out["n_iter"] = max(out["n_iter"], n_iter)
         out["converged"] &= conv
     return out
 
 
-def _fold_task(models, X, y, t, bw, train, test, arms, gamma, *, max_iter, tol):
-    """Fit the arm models on ``train``; predict ``theta`` and ``D`` on ``test``."""
-    preds, info = {}, {"n_iter": 1, "converged": True}
+def _fold_task(models, data, train, test, arms, gamma, *, max_iter, tol, mus):
+    """Fit the arm models on ``train``; predict ``theta`` and ``D`` on ``test``.
+
+    ``data`` is ``(X, y, t, bw, sd)``: ``bw`` the row weights of the outcome
+    and expectile models, ``sd`` those of the normaliser (or None). ``mus``
+    maps an arm to its mean model fitted on this fold before, or is empty.
+    Returns ``(test, preds, info)``; ``info["mu"]`` holds the mean models.
+    """
+    X, y, t, bw, sd = data
+    preds, info = {}, {"n_iter": 1, "converged": True, "mu": {}}
     for arm in arms:
         rows = train[(t[train] == arm) & (bw[train] > 0)]
         if rows.shape[0] == 0:
@@ -155,9 +186,12 @@ def _fold_task(models, X, y, t, bw, train, test, arms, gamma, *, max_iter, tol):
             tol=tol,
             fast=True,
             normalizer=models[1],
+            d_weight=None if sd is None else sd[rows],
+            mu=mus.get(arm),
         )
         info["n_iter"] = max(info["n_iter"], fits["n_iter"])
         info["converged"] &= fits["converged"]
+        info["mu"][arm] = fits["mu"]
         mu = fits["mu"].predict(X[test])
         preds[(arm, None)] = (mu, np.ones(test.shape[0]))
         for upper in (True, False):
@@ -308,10 +342,13 @@ class ATEBounds(BaseEstimator):
         when None.
     normalizer_model : regressor, default=None
         Model of the normaliser ``D(x) = E[L | T, x]`` (a conditional mean of
-        weights in ``[1, gamma]``), fitted per arm, side and fold; the
-        outcome model when None. A cheap model here (e.g.
-        ``LinearRegression()`` beside a boosted outcome model) saves one
-        flexible fit per bound: the bound is first-order insensitive to it.
+        weights in ``[1, gamma]``), fitted per arm, side and fold with
+        ``sample_weight`` only (not the balancing weights: they are functions
+        of ``x`` and leave a conditional mean given ``x`` unchanged, and an
+        unweighted fit is far cheaper for histogram boosting); the outcome
+        model when None. The bound is first-order insensitive to it; a
+        cheap model here (e.g. ``LinearRegression()`` beside a flexible
+        outcome model) saves a flexible fit per bound, arm and fold.
     estimand : {"ATE", "ATT"}, default="ATE"
         Average effect in the whole sample or among the treated.
     cv : int, cross-validation generator, iterable or None, default=5
@@ -498,6 +535,11 @@ class ATEBounds(BaseEstimator):
         self.estimand_ = self.estimand
         folds = self._folds(X, t)
         w = self._weights(X, t, s, folds)
+        return self._fit_weighted(X, y, t, s, w, folds, model)
+
+    def _fit_weighted(self, X, y, t, s, w, folds, model):
+        """The bounds from given weights and folds (validated data)."""
+        owner = type(self).__name__
         self.weights_ = w
         self._state = {"X": X, "y": y, "t": t, "s": s, "w": w, "folds": folds}
         normalizer = model if self.normalizer_model is None else self.normalizer_model
@@ -632,22 +674,22 @@ class ATEBounds(BaseEstimator):
         X, y, t, s, w = st["X"], st["y"], st["t"], st["s"], st["w"]
         att = self.estimand_ == "ATT"
         arms = (0,) if att else (1, 0)
-        bw = w * s
+        data = (X, y, t, w * s, None if np.all(s == 1.0) else s)
+        # the mean models do not depend on gamma: fitted once, then reused
+        mus = st.setdefault("mu", [{} for _ in st["folds"]])
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_task)(
                 self._models,
-                X,
-                y,
-                t,
-                bw,
+                data,
                 train,
                 test,
                 arms,
                 gamma,
                 max_iter=self.max_iter,
                 tol=self.tol,
+                mus=mus[k],
             )
-            for train, test in st["folds"]
+            for k, (train, test) in enumerate(st["folds"])
         )
         n = X.shape[0]
         pred = {
@@ -656,7 +698,8 @@ class ATEBounds(BaseEstimator):
             for u in (True, False, None)
         }
         n_iter, converged = 1, True
-        for test, preds, info in results:
+        for k, (test, preds, info) in enumerate(results):
+            mus[k] = info["mu"]
             n_iter = max(n_iter, info["n_iter"])
             converged &= info["converged"]
             for key, (theta, D) in preds.items():
@@ -728,8 +771,8 @@ class ATEBounds(BaseEstimator):
     def sensitivity_path(self, gammas, alpha=0.05):
         """Bounds and confidence intervals on a grid of ``gamma``.
 
-        The bound models are refitted at each ``gamma`` with the weights and
-        folds of ``fit``.
+        The expectile and normaliser models are refitted at each ``gamma``
+        with the weights, folds and mean models of ``fit``.
 
         Parameters
         ----------
@@ -773,8 +816,10 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     units with the same covariates) that would make a fitted
     :class:`ATEBounds` estimate no longer significant at level ``alpha``.
     Brent's root search over ``log(gamma)`` for the confidence limit on the
-    side of 0, refitting the bound models with the estimator's weights and
-    folds (the bounds widen with ``gamma``).
+    side of 0, refitting the expectile and normaliser models with the
+    estimator's weights, folds and mean models (the bounds widen with
+    ``gamma``). :meth:`WeightingEstimator.summary` shows it with
+    ``robustness=True``.
 
     Read more in the :ref:`User Guide <sensitivity>`.
 
@@ -838,6 +883,37 @@ def robustness_value(estimator, *, alpha=0.05, gamma_max=20.0, rtol=1e-3):
     )
     # step to the side where the interval holds 0
     return float(np.exp(root) * (1.0 + rtol / 2))
+
+
+def weighting_robustness_value(est, alpha=0.05):
+    """The robustness value of a fitted ``WeightingEstimator(method="dr")``.
+
+    An :class:`ATEBounds` at ``gamma=1`` is set up from the estimator's own
+    weights, outcome model and folds (no weighter refit; its bounds are the
+    estimator's AIPW estimate), then :func:`robustness_value` searches
+    ``gamma``. An ATC is bounded as the ATT of the flipped treatment (the
+    same weights; the effect changes sign, the robustness value does not).
+    """
+    if est.method != "dr":
+        raise ValueError(
+            "summary(robustness=True) needs method='dr': the sensitivity bounds "
+            "of Yadlowsky et al. extend the augmented (AIPW) estimate, and with "
+            f"method={est.method!r} there is no outcome model to extend (bounds "
+            "from a constant outcome model would be too narrow). Refit with "
+            "method='dr', or use ATEBounds directly."
+        )
+    X, y, t, s, folds = est._fit_data
+    estimand = est.estimand_
+    if estimand == "ATC":
+        t, estimand = 1.0 - t, "ATT"
+    bounds = ATEBounds(gamma=1.0, model_y=est.model_y, estimand=estimand)
+    model = LinearRegression() if est.model_y is None else est.model_y
+    bounds.estimand_ = estimand
+    if folds is None:
+        folds = [(np.arange(X.shape[0]), np.arange(X.shape[0]))]
+    w = np.asarray(est.weights_, dtype=np.float64)
+    bounds._fit_weighted(X, y, t, s, w, folds, model)
+    return robustness_value(bounds, alpha=alpha)
 
 
 # -------------------------------------------------------------- CATEBounds

@@ -54,7 +54,11 @@ class EffectSummary(pd.DataFrame):
     - ``ess_treated``, ``ess_control``: Kish effective sample size of the
       weights in each arm;
     - ``max_abs_smd``, ``worst_covariate``: the largest absolute weighted
-      standardised mean difference between the arms, and its covariate.
+      standardised mean difference between the arms, and its covariate;
+    - ``robustness_value``, only when asked for (``summary(robustness=True)``
+      of :class:`WeightingEstimator`): the smallest sensitivity parameter
+      ``gamma`` at which the confidence interval of the bounds of
+      :class:`ATEBounds` contains 0, after ``ci_upper``.
 
     ``str(summary)`` (and ``print``) lays it out for reading: a title, the
     inference block, the diagnostics block and notes saying which standard
@@ -108,6 +112,8 @@ class EffectSummary(pd.DataFrame):
                 "CI]": frame["ci_upper"],
             }
         )
+        if "robustness_value" in frame:
+            inference["robust. gamma"] = frame["robustness_value"]
         diagnostics = pd.DataFrame(
             {
                 "n": frame["n"],
@@ -273,8 +279,11 @@ def summary_frame(rows, diagnostics, *, alpha, title, notes=()):
     return EffectSummary(frame, title=title, notes=notes, alpha=alpha)
 
 
-def weighting_summary(est, alpha=0.05):
-    """The :class:`EffectSummary` of a fitted ``WeightingEstimator``."""
+def weighting_summary(est, alpha=0.05, *, robustness=False):
+    """The :class:`EffectSummary` of a fitted ``WeightingEstimator``.
+
+    ``robustness=True`` adds the ``robustness_value`` column (new fits).
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est, "effect_")
@@ -297,7 +306,24 @@ def weighting_summary(est, alpha=0.05):
             "resamples, stratified by arm)."
         )
     rows = {est.estimand_: (est.effect_, est.stderr_, est.stderr_method_)}
-    return summary_frame(rows, est.diagnostics_, alpha=alpha, title=title, notes=notes)
+    if not robustness:
+        return summary_frame(
+            rows, est.diagnostics_, alpha=alpha, title=title, notes=notes
+        )
+    from ._sensitivity import weighting_robustness_value
+
+    rv = weighting_robustness_value(est, alpha=alpha)
+    notes.append(
+        "Robustness value: the smallest odds ratio gamma by which a hidden "
+        "confounder may move the odds of treatment of units with the same "
+        "covariates (Yadlowsky et al., ATEBounds) at which the "
+        f"{100 * (1 - alpha):g}% interval of the bounds contains 0; 1: it "
+        "does without hidden confounding (fixed-weights sandwich), inf: not "
+        "up to gamma = 20."
+    )
+    table = summary_frame(rows, est.diagnostics_, alpha=alpha, title=title, notes=notes)
+    table.insert(COLUMNS.index("ci_upper") + 1, "robustness_value", rv)
+    return table
 
 
 def pseudo_outcome_summary(est, alpha=0.05):

@@ -383,6 +383,8 @@ class WeightingEstimator(BaseEstimator):
         self.effect_, psi, parts = self._estimate(weighter, X, y, t, s)
         self.weighter_, self.weights_ = parts["weighter"], parts["weights"]
         self.models_y_ = parts["models"]
+        # kept for summary(robustness=True), which refits the bound models
+        self._fit_data = (X, y, t, s, parts["folds"])
         self.potential_outcome_means_ = parts["means"]
         self.effective_sample_size_ = self.weighter_.effective_sample_size_
         self.arm_effective_sample_size_ = tuple(
@@ -444,7 +446,7 @@ class WeightingEstimator(BaseEstimator):
     def _estimate(self, weighter, X, y, t, s):
         weighter = clone(weighter).fit(X, sample_weight=s, treatment=t)
         w = weighter.weights_
-        models, mu1, mu0 = None, None, None
+        models, mu1, mu0, folds = None, None, None, None
         if self.method == "dr":
             base = LinearRegression() if self.model_y is None else self.model_y
             if self.cv is None:
@@ -474,6 +476,7 @@ class WeightingEstimator(BaseEstimator):
                 for a, mu in ((1, mu1), (0, mu0))
             )
         parts = {"weighter": weighter, "weights": w, "models": models, "means": means}
+        parts["folds"] = folds
         return effect, psi, parts
 
     def _folds(self, X, t):
@@ -536,13 +539,23 @@ class WeightingEstimator(BaseEstimator):
             float(self.effect_ + z * self.stderr_),
         )
 
-    def summary(self, alpha=0.05):
+    def summary(self, alpha=0.05, *, robustness=False):
         """The effect, its inference and the weights' diagnostics in one table.
 
         Parameters
         ----------
         alpha : float, default=0.05
             One minus the confidence level of the interval.
+        robustness : bool, default=False
+            Add the robustness value (column ``robustness_value``): the
+            smallest odds ratio ``gamma`` of hidden confounding at which the
+            ``1 - alpha`` interval of the sensitivity bounds contains 0
+            (:func:`~skreweight.causal.robustness_value` of an
+            :class:`~skreweight.causal.ATEBounds` with this estimator's
+            weights, outcome model and folds). Needs ``method="dr"``. It
+            refits the expectile and normaliser models at each ``gamma`` of a
+            root search (about a dozen), so it costs several fits; the
+            default summary fits nothing.
 
         Returns
         -------
@@ -552,7 +565,7 @@ class WeightingEstimator(BaseEstimator):
             per arm, ESS per arm and the worst weighted SMD; ``print`` it to
             read it.
         """
-        return weighting_summary(self, alpha)
+        return weighting_summary(self, alpha, robustness=robustness)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -395,3 +395,57 @@ def test_a_cheap_normalizer_model_changes_the_bounds_little(ks):
     # first-order insensitive to D: within a standard error of each other
     assert_allclose(own.bounds_, cheap.bounds_, atol=own.bounds_stderr_[0])
     assert own.bounds_ != cheap.bounds_
+
+
+# ------------------------------------------------- WeightingEstimator.summary
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT"])
+def test_summary_robustness_is_robustness_value_of_the_bounds(ks, estimand):
+    y = ks.y + 12 * ks.treatment
+    kw = dict(estimand=estimand, cv=3, random_state=0)
+    est = WeightingEstimator(PropensityWeighting(), method="dr", **kw)
+    table = est.fit(ks.X, y, treatment=ks.treatment).summary(robustness=True)
+    bounds = ATEBounds(PropensityWeighting(), **kw).fit(ks.X, y, treatment=ks.treatment)
+    assert_allclose(bounds.effect_, est.effect_, rtol=1e-10)
+    expected = robustness_value(bounds)
+    assert 1.0 < expected < 20.0
+    assert_allclose(table.loc[estimand, "robustness_value"], expected, rtol=1e-6)
+    assert "robust. gamma" in str(table)
+    assert any(note.startswith("Robustness value") for note in table.notes)
+
+
+def test_summary_robustness_of_an_atc_is_that_of_the_flipped_att(ks):
+    y, t = ks.y + 12 * ks.treatment, ks.treatment
+    folds = list(KFold(3, shuffle=True, random_state=0).split(ks.X))
+    est = WeightingEstimator(
+        EntropyBalancing(), estimand="ATC", method="dr", cv=folds
+    ).fit(ks.X, y, treatment=t)
+    rv = est.summary(robustness=True).loc["ATC", "robustness_value"]
+    flipped = ATEBounds(EntropyBalancing(), estimand="ATT", cv=folds).fit(
+        ks.X, y, treatment=1 - t
+    )
+    assert_allclose(flipped.effect_, -est.effect_, rtol=1e-8)
+    assert rv > 1.0
+    assert_allclose(rv, robustness_value(flipped), rtol=1e-6)
+
+
+def test_default_summary_fits_no_bounds_and_hajek_cannot_have_them(ks, monkeypatch):
+    import skreweight.causal._sensitivity as sens
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the default summary must not fit bounds")
+
+    monkeypatch.setattr(sens, "weighting_robustness_value", fail)
+    y = ks.y + 12 * ks.treatment
+    dr = WeightingEstimator(method="dr").fit(ks.X, y, treatment=ks.treatment)
+    assert "robustness_value" not in dr.summary().columns
+    monkeypatch.undo()
+    hajek = WeightingEstimator().fit(ks.X, ks.y, treatment=ks.treatment)
+    with pytest.raises(ValueError, match="needs method='dr'"):
+        hajek.summary(robustness=True)
+    # in-sample DR (cv=None): the bounds are fitted on the same rows
+    rv = dr.summary(robustness=True).loc["ATE", "robustness_value"]
+    bounds = ATEBounds(EntropyBalancing(), cv=None).fit(ks.X, y, treatment=ks.treatment)
+    assert rv > 1.0
+    assert_allclose(rv, robustness_value(bounds), rtol=1e-6)
