@@ -212,7 +212,7 @@ def run(n_seeds, out_path):
                             if oof is None:
                                 rec["status"] = err
                             else:
-                                That, _ = estimate_transition(
+                                That, *_ = estimate_transition(
                                     oof, yi, np.ones(len(yi)), t_method, 0.97
                                 )
                                 rec["t_mae"] = float(np.abs(That - T).mean())
@@ -327,10 +327,15 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", default="benchmarks/results_noisy.jsonl")
     parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument(
+        "--noises", nargs="*", default=None, help="e.g. symmetric:0.2 pair:0.4"
+    )
     parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args()
     if args.datasets:
         DATASETS[:] = args.datasets
+    if args.noises:
+        NOISES[:] = [(n, float(r)) for n, r in (a.split(":") for a in args.noises)]
     if args.summary_only:
         with open(args.out) as fh:
             records = [json.loads(line) for line in fh]

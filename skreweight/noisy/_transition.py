@@ -228,11 +228,40 @@ def _confident_joint_transition(proba, y_index, sample_weight):
     return T, np.flatnonzero(~seen)
 
 
+def project_identifiable(T):
+    """Project each row of ``T`` onto the rows whose diagonal is their largest.
+
+    Identifiable noise keeps each clean class's own label the most likely
+    (``T[i, i] >= T[i, j]``). A row that breaks this is replaced by its
+    Euclidean projection onto that convex set: the diagonal and the entries
+    above it are pooled to their mean (largest first, as long as the next
+    entry exceeds the running mean); the row sum is kept.
+
+    Returns the projected copy and the positions of the rows that changed.
+    """
+    T = np.array(T, dtype=np.float64)
+    changed = []
+    for i in range(T.shape[0]):
+        row = T[i]
+        others = np.delete(np.arange(row.shape[0]), i)
+        pool = [i]
+        for j in others[np.argsort(-row[others], kind="stable")]:
+            if row[j] <= row[pool].mean():
+                break
+            pool.append(j)
+        if len(pool) > 1:
+            row[pool] = row[pool].mean()
+            changed.append(i)
+    return T, np.array(changed, dtype=int)
+
+
 def estimate_transition(proba, y_index, sample_weight, method, quantile):
     """Estimate ``T`` from cross-fitted noisy posteriors.
 
-    Returns the row-stochastic estimate and the classes the data said
-    nothing about (their rows are left at the identity).
+    Returns the row-stochastic estimate, projected onto the identifiable
+    rows (:func:`project_identifiable`), the classes the data said nothing
+    about (their rows are left at the identity) and the classes whose rows
+    the projection changed.
     """
     unseen = np.array([], dtype=int)
     if method == "confident_joint":
@@ -245,7 +274,8 @@ def estimate_transition(proba, y_index, sample_weight, method, quantile):
     zero = sums <= 0
     T[zero] = np.eye(T.shape[0])[zero]
     sums[zero] = 1.0
-    return T / sums[:, None], unseen
+    T, projected = project_identifiable(T / sums[:, None])
+    return T, unseen, projected
 
 
 def clean_priors(T, noisy_priors):
@@ -432,7 +462,9 @@ class NoiseTransitionEstimator(BaseEstimator):
 
     def _estimate(self, proba, y_index, sw):
         """Estimated ``T``, validated (errors when singular)."""
-        T, unseen = estimate_transition(proba, y_index, sw, self.method, self.quantile)
+        T, unseen, projected = estimate_transition(
+            proba, y_index, sw, self.method, self.quantile
+        )
         name = type(self).__name__
         if unseen.size:
             warnings.warn(
@@ -443,15 +475,32 @@ class NoiseTransitionEstimator(BaseEstimator):
                 stacklevel=4,
             )
         try:
-            return check_transition_matrix(
-                T, self.classes_, name="the estimated transition matrix", owner=name
-            )
+            with warnings.catch_warnings():
+                if projected.size:  # said below, more precisely
+                    warnings.simplefilter("ignore", UserWarning)
+                T = check_transition_matrix(
+                    T, self.classes_, name="the estimated transition matrix", owner=name
+                )
         except ValueError as exc:
             raise ValueError(
                 f"{exc} The classifier's out-of-fold probabilities do not separate "
                 "the classes well enough to estimate T: use a better classifier, "
                 "another method, or pass a known transition_matrix."
             ) from exc
+        if projected.size:
+            warnings.warn(
+                f"{name}: the estimated rows of T for class(es) "
+                f"{self.classes_[projected].tolist()} kept the label less often "
+                "than they flipped it, beyond the identifiable limit; they were "
+                "projected onto it (the diagonal pooled with the larger entries). "
+                "This happens when the classes overlap and the classifier's "
+                "confusion is counted as label noise: the estimate of T is then "
+                "too noisy. Use a better classifier or pass a known "
+                "transition_matrix.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return T
 
     def _set_transition(self, T, y_index, sw):
         K = self.classes_.shape[0]
