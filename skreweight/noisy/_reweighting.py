@@ -217,9 +217,11 @@ class TransitionReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimat
     expected weighted noisy loss equal the expected clean loss, for any loss
     and any model (Liu & Tao, 2016). The noisy posterior ``p~`` comes from a
     probabilistic classifier fitted on the noisy labels (out of fold, in
-    ``cv`` folds), the clean one from ``p = p~ T^{-1}`` clipped to the
-    simplex, and the weight is ``p_k / (p T)_k``, which is ``p / p~`` when no
-    clipping was needed and never exceeds ``1 / T[k, k]``.
+    ``cv`` folds), the clean one from ``p = p~ T^{-1}`` (where that is not
+    a distribution, the distribution ``p`` whose ``p T`` is closest to
+    ``p~`` in Kullback-Leibler divergence), and the weight is
+    ``p_k / (p T)_k``, which is ``p / p~`` when ``p~ T^{-1}`` was a
+    distribution and never exceeds ``1 / T[k, k]``.
 
     ``T`` is given, or estimated from the same out-of-fold probabilities by
     :class:`NoiseTransitionEstimator`. Weights average 1 (under

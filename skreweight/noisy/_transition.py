@@ -303,7 +303,10 @@ class NoiseTransitionEstimator(BaseEstimator):
       labelled ``j`` as truly of class ``j``, calibrate the counts to the
       noisy class sizes, and normalise per clean class.
 
-    Estimated rows are clipped at 0 and renormalised. With
+    Estimated rows are clipped at 0, renormalised and projected onto the
+    identifiable rows (diagonal largest; a row beyond it has its diagonal
+    pooled with the larger entries, with a warning: the classes overlap and
+    the estimate counts the classifier's confusion as noise). With
     ``transition_matrix`` given nothing is estimated: the matrix is validated
     (and must be square, finite, non-negative, row-stochastic and
     invertible) and reported with the same attributes.
