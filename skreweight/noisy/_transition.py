@@ -14,8 +14,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import check_cv
-from sklearn.utils import get_tags
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -128,7 +128,30 @@ def check_transition_matrix(
     return T
 
 
-def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
+def _repeated_folds(cv, X, y, n_repeats, random_state):
+    """The splits of ``cv``, or of ``n_repeats`` shuffled stratified K-folds."""
+    if n_repeats == 1:
+        return list(check_cv(cv, y, classifier=True).split(X, y))
+    if cv is not None and (not isinstance(cv, Integral) or isinstance(cv, bool)):
+        raise ValueError(
+            f"n_repeats={n_repeats} draws shuffled StratifiedKFold splits and "
+            f"needs an int cv (the number of folds), got {cv!r}; pass "
+            "n_repeats=1 to use your own splitter."
+        )
+    rng = check_random_state(random_state)
+    folds = []
+    for _ in range(n_repeats):
+        seed = rng.randint(np.iinfo(np.int32).max)
+        splitter = StratifiedKFold(
+            5 if cv is None else cv, shuffle=True, random_state=seed
+        )
+        folds.extend(splitter.split(X, y))
+    return folds
+
+
+def cross_fitted_proba(
+    estimator, X, y, sample_weight, classes, cv, n_jobs, n_repeats=1, random_state=None
+):
     """Out-of-fold ``predict_proba`` of ``estimator`` on every row.
 
     Parameters
@@ -146,13 +169,17 @@ def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
         Splits; an int gives :class:`~sklearn.model_selection.StratifiedKFold`.
     n_jobs : int or None
         Folds fitted in parallel (joblib).
+    n_repeats : int, default=1
+        With more than one, ``cv`` (an int) shuffled stratified splits are
+        drawn ``n_repeats`` times and the out-of-fold probabilities averaged.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffled splits (``n_repeats > 1`` only).
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
     """
-    splitter = check_cv(cv, y, classifier=True)
-    folds = list(splitter.split(X, y))
+    folds = _repeated_folds(cv, X, y, n_repeats, random_state)
     sw_all_one = bool(np.all(sample_weight == 1))
 
     def one(train, test):
@@ -165,15 +192,17 @@ def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
         return test, aligned_proba(est, _safe_indexing(X, test), classes)
 
     out = Parallel(n_jobs=n_jobs)(delayed(one)(tr, te) for tr, te in folds)
-    proba = np.full((y.shape[0], classes.shape[0]), np.nan)
+    proba = np.zeros((y.shape[0], classes.shape[0]))
+    count = np.zeros(y.shape[0])
     for test, p in out:
-        proba[test] = p
-    if np.isnan(proba).any():
+        proba[test] += p
+        count[test] += 1
+    if np.any(count != n_repeats):
         raise ValueError(
             "The cross-validation splits do not cover every row once; pass a "
             "partition of the rows (e.g. KFold), not a subsample."
         )
-    return proba
+    return proba / n_repeats
 
 
 def _weighted_quantile_row(values, sample_weight, q):
@@ -335,6 +364,13 @@ class NoiseTransitionEstimator(BaseEstimator):
         :class:`~sklearn.model_selection.StratifiedKFold`).
     n_jobs : int, default=None
         Folds fitted in parallel (joblib).
+    n_repeats : int >= 1, default=1
+        With more than one, the out-of-fold probabilities are averaged over
+        ``n_repeats`` shuffled stratified ``cv``-fold splits (``cv`` must be
+        an int): less variance from the choice of folds, ``n_repeats`` times
+        the fits.
+    random_state : int, RandomState instance or None, default=None
+        Seed of those shuffled splits; unused when ``n_repeats=1``.
 
     Attributes
     ----------
@@ -397,6 +433,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         "transition_matrix": ["array-like", None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -408,6 +446,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         transition_matrix=None,
         cv=5,
         n_jobs=None,
+        n_repeats=1,
+        random_state=None,
     ):
         self.estimator = estimator
         self.method = method
@@ -415,6 +455,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         self.transition_matrix = transition_matrix
         self.cv = cv
         self.n_jobs = n_jobs
+        self.n_repeats = n_repeats
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -457,7 +499,15 @@ class NoiseTransitionEstimator(BaseEstimator):
             )
         else:
             self.oof_proba_ = cross_fitted_proba(
-                self._get_estimator(), X, y, sw, self.classes_, self.cv, self.n_jobs
+                self._get_estimator(),
+                X,
+                y,
+                sw,
+                self.classes_,
+                self.cv,
+                self.n_jobs,
+                self.n_repeats,
+                self.random_state,
             )
             T = self._estimate(self.oof_proba_, y_index, sw)
         self._set_transition(T, y_index, sw)
@@ -519,4 +569,5 @@ class NoiseTransitionEstimator(BaseEstimator):
         tags.target_tags.required = True
         tags.input_tags.allow_nan = est_tags.input_tags.allow_nan
         tags.input_tags.sparse = est_tags.input_tags.sparse
+        tags.non_deterministic = self.n_repeats > 1 and self.random_state is None
         return tags

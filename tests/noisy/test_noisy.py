@@ -202,6 +202,38 @@ def test_clean_posteriors_are_the_kl_projection():
         assert kl(p[i]) <= ref.fun + 1e-6
 
 
+def test_repeated_splits_average_the_out_of_fold_probabilities():
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    lr = LogisticRegression()
+    est = NoiseTransitionEstimator(lr, cv=3, n_repeats=3, random_state=0).fit(X, y)
+    seeds = np.random.RandomState(0)
+    ref = np.mean(
+        [
+            cross_val_predict(
+                lr,
+                X,
+                y,
+                cv=StratifiedKFold(
+                    3, shuffle=True, random_state=seeds.randint(np.iinfo(np.int32).max)
+                ),
+                method="predict_proba",
+            )
+            for _ in range(3)
+        ],
+        axis=0,
+    )
+    assert_allclose(est.oof_proba_, ref, atol=1e-12)
+    one = NoiseTransitionEstimator(lr, cv=3).fit(X, y)
+    plain = cross_val_predict(lr, X, y, cv=StratifiedKFold(3), method="predict_proba")
+    assert_allclose(one.oof_proba_, plain, atol=1e-12)
+    with pytest.raises(ValueError, match="needs an int cv"):
+        NoiseTransitionEstimator(lr, cv=KFold(3), n_repeats=2).fit(X, y)
+
+
 def test_known_transition_matrix_is_passed_through():
     X = np.zeros((6, 1))
     y = np.array([0, 1, 2] * 2)
