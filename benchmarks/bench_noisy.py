@@ -262,10 +262,14 @@ def run_t_repeats(n_seeds, out_path, n_repeats):
                         est = NoiseTransitionEstimator(
                             clone(base), n_repeats=n_repeats, random_state=seed
                         )
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            That = est.fit(Xtr, yn).transition_matrix_
-                        rec.update(t_mae=float(np.abs(That - T).mean()), status="ok")
+                        try:
+                            with warnings.catch_warnings():
+                                warnings.simplefilter("ignore")
+                                That = est.fit(Xtr, yn).transition_matrix_
+                            rec.update(t_mae=float(np.abs(That - T).mean()))
+                            rec["status"] = "ok"
+                        except ValueError as exc:  # kept, with its error
+                            rec["status"] = f"error: {type(exc).__name__}: {exc}"
                         records.append(rec)
                         fh.write(json.dumps(rec) + "\n")
                         fh.flush()
