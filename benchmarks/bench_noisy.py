@@ -358,30 +358,35 @@ def summarize(records):
         columns="method",
         values="t_mae",
     )
+    by_seed = paired
     paired = (paired["confident_joint"] - paired["cleanlab"]).groupby(
         level=[0, 1, 2, 3]
     )
+    extra = {
+        c: (by_seed[c] - by_seed["cleanlab"]).dropna().groupby(level=[0, 1, 2, 3])
+        for c in cols[4:]
+    }
     lines.append(
         "| base | data | noise | "
         + " | ".join(cols)
         + " | confident_joint - cleanlab: median [min, max], mean (SE) |"
+        + "".join(f" {c} - cleanlab: mean (SE) |" for c in extra)
     )
-    lines.append("|" + "---|" * (len(cols) + 4))
+    lines.append("|" + "---|" * (len(cols) + 4 + len(extra)))
     for (b, d, noise, rate), row in piv.iterrows():
-        p = paired.get_group((b, d, noise, rate))
+        key = (b, d, noise, rate)
+        p = paired.get_group(key)
+        more = ""
+        for rep in extra.values():
+            g = rep.get_group(key) if key in rep.groups else None
+            more += " - |" if g is None else f" {g.mean():+.3f} ({_se(g):.3f}) |"
         lines.append(
             f"| {b} | {d} | {noise} {int(rate * 100)}% | "
             + " | ".join(f"{row[c]:.3f}" for c in cols)
             + f" | {p.median():+.3f} [{p.min():+.3f}, {p.max():+.3f}], "
-            f"{p.mean():+.3f} ({_se(p):.3f}) |"
+            f"{p.mean():+.3f} ({_se(p):.3f}) |" + more
         )
-    by_seed = paired_all = tm.pivot_table(
-        index=["base", "dataset", "noise", "rate", "seed"],
-        columns="method",
-        values="t_mae",
-    )
-    for c in cols[4:]:
-        rep = (paired_all[c] - by_seed["cleanlab"]).groupby(level=[0, 1, 2, 3])
+    for c, rep in extra.items():
         means = rep.mean()
         lines.append(
             f"\n{c} - cleanlab, mean over cells: {means.mean():+.4f}; cells with "
