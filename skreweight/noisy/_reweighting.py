@@ -21,11 +21,46 @@ from ._transition import (
 
 __all__ = ["DirichletReweighting", "TransitionReweighting"]
 
+_TINY = 1e-300
+
+
+def clean_posteriors(noisy_proba, T, *, max_iter=1000, tol=1e-10):
+    """Clean posteriors ``p`` with ``p T`` closest to ``noisy_proba`` (KL).
+
+    Row by row, ``p`` minimises ``KL(p~ || p T)`` over the simplex: the
+    forward-corrected likelihood of the noisy posterior ``p~``. Where
+    ``p~ T^{-1}`` is a distribution it is that exact solution; elsewhere
+    (an estimated ``p~`` outside the image of ``T``) the minimiser is found by
+    the EM iteration of a mixture with fixed components, the rows of ``T``,
+    started at the clipped inverse.
+    """
+    K = T.shape[0]
+    clean = np.linalg.solve(T.T, noisy_proba.T).T
+    outside = np.flatnonzero(np.any(clean < 0, axis=1))
+    clean = np.clip(clean, 0.0, None)
+    clean /= np.maximum(clean.sum(axis=1, keepdims=True), _TINY)
+    if outside.size:
+        target = noisy_proba[outside]
+        p = np.where(np.isfinite(clean[outside]), clean[outside], 1.0 / K)
+        p = 0.5 * p + 0.5 / K  # an interior start: EM keeps zeros at zero
+        for _ in range(max_iter):
+            ratio = target / np.maximum(p @ T, _TINY)
+            new = p * (ratio @ T.T)
+            new /= new.sum(axis=1, keepdims=True)
+            done = np.max(np.abs(new - p)) < tol
+            p = new
+            if done:
+                break
+        p[p < tol] = 0.0  # EM only approaches the boundary
+        clean[outside] = p / p.sum(axis=1, keepdims=True)
+    return clean
+
 
 def importance_weights(noisy_proba, T, y_index):
     """``beta_i = p(y_i | x_i) / (p(. | x_i) T)_{y_i}`` for noisy labels ``y_i``.
 
-    The clean posterior is ``p = p~ T^{-1}``, clipped to the simplex.
+    The clean posterior ``p`` is ``p~ T^{-1}`` where that is a distribution,
+    and otherwise its Kullback-Leibler projection (:func:`clean_posteriors`).
 
     Parameters
     ----------
@@ -43,11 +78,7 @@ def importance_weights(noisy_proba, T, y_index):
     clean_proba : ndarray of shape (n_samples, n_classes)
         The clean posteriors used.
     """
-    clean = np.linalg.solve(T.T, noisy_proba.T).T
-    clean = np.clip(clean, 0.0, None)
-    total = clean.sum(axis=1, keepdims=True)
-    K = T.shape[0]
-    clean = np.where(total > 0, clean / np.where(total > 0, total, 1.0), 1.0 / K)
+    clean = clean_posteriors(noisy_proba, T)
     rows = np.arange(y_index.shape[0])
     num = clean[rows, y_index]
     den = (clean @ T)[rows, y_index]
@@ -186,9 +217,11 @@ class TransitionReweighting(_TransitionWeighterMixin, WeighterMixin, BaseEstimat
     expected weighted noisy loss equal the expected clean loss, for any loss
     and any model (Liu & Tao, 2016). The noisy posterior ``p~`` comes from a
     probabilistic classifier fitted on the noisy labels (out of fold, in
-    ``cv`` folds), the clean one from ``p = p~ T^{-1}`` clipped to the
-    simplex, and the weight is ``p_k / (p T)_k``, which is ``p / p~`` when no
-    clipping was needed and never exceeds ``1 / T[k, k]``.
+    ``cv`` folds), the clean one from ``p = p~ T^{-1}`` (where that is not
+    a distribution, the distribution ``p`` whose ``p T`` is closest to
+    ``p~`` in Kullback-Leibler divergence), and the weight is
+    ``p_k / (p T)_k``, which is ``p / p~`` when ``p~ T^{-1}`` was a
+    distribution and never exceeds ``1 / T[k, k]``.
 
     ``T`` is given, or estimated from the same out-of-fold probabilities by
     :class:`NoiseTransitionEstimator`. Weights average 1 (under

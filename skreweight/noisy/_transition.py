@@ -14,8 +14,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import check_cv
-from sklearn.utils import get_tags
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -128,7 +128,30 @@ def check_transition_matrix(
     return T
 
 
-def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
+def _repeated_folds(cv, X, y, n_repeats, random_state):
+    """The splits of ``cv``, or of ``n_repeats`` shuffled stratified K-folds."""
+    if n_repeats == 1:
+        return list(check_cv(cv, y, classifier=True).split(X, y))
+    if cv is not None and (not isinstance(cv, Integral) or isinstance(cv, bool)):
+        raise ValueError(
+            f"n_repeats={n_repeats} draws shuffled StratifiedKFold splits and "
+            f"needs an int cv (the number of folds), got {cv!r}; pass "
+            "n_repeats=1 to use your own splitter."
+        )
+    rng = check_random_state(random_state)
+    folds = []
+    for _ in range(n_repeats):
+        seed = rng.randint(np.iinfo(np.int32).max)
+        splitter = StratifiedKFold(
+            5 if cv is None else cv, shuffle=True, random_state=seed
+        )
+        folds.extend(splitter.split(X, y))
+    return folds
+
+
+def cross_fitted_proba(
+    estimator, X, y, sample_weight, classes, cv, n_jobs, n_repeats=1, random_state=None
+):
     """Out-of-fold ``predict_proba`` of ``estimator`` on every row.
 
     Parameters
@@ -146,13 +169,17 @@ def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
         Splits; an int gives :class:`~sklearn.model_selection.StratifiedKFold`.
     n_jobs : int or None
         Folds fitted in parallel (joblib).
+    n_repeats : int, default=1
+        With more than one, ``cv`` (an int) shuffled stratified splits are
+        drawn ``n_repeats`` times and the out-of-fold probabilities averaged.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffled splits (``n_repeats > 1`` only).
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
     """
-    splitter = check_cv(cv, y, classifier=True)
-    folds = list(splitter.split(X, y))
+    folds = _repeated_folds(cv, X, y, n_repeats, random_state)
     sw_all_one = bool(np.all(sample_weight == 1))
 
     def one(train, test):
@@ -165,15 +192,17 @@ def cross_fitted_proba(estimator, X, y, sample_weight, classes, cv, n_jobs):
         return test, aligned_proba(est, _safe_indexing(X, test), classes)
 
     out = Parallel(n_jobs=n_jobs)(delayed(one)(tr, te) for tr, te in folds)
-    proba = np.full((y.shape[0], classes.shape[0]), np.nan)
+    proba = np.zeros((y.shape[0], classes.shape[0]))
+    count = np.zeros(y.shape[0])
     for test, p in out:
-        proba[test] = p
-    if np.isnan(proba).any():
+        proba[test] += p
+        count[test] += 1
+    if np.any(count != n_repeats):
         raise ValueError(
             "The cross-validation splits do not cover every row once; pass a "
             "partition of the rows (e.g. KFold), not a subsample."
         )
-    return proba
+    return proba / n_repeats
 
 
 def _weighted_quantile_row(values, sample_weight, q):
@@ -228,11 +257,40 @@ def _confident_joint_transition(proba, y_index, sample_weight):
     return T, np.flatnonzero(~seen)
 
 
+def project_identifiable(T):
+    """Project each row of ``T`` onto the rows whose diagonal is their largest.
+
+    Identifiable noise keeps each clean class's own label the most likely
+    (``T[i, i] >= T[i, j]``). A row that breaks this is replaced by its
+    Euclidean projection onto that convex set: the diagonal and the entries
+    above it are pooled to their mean (largest first, as long as the next
+    entry exceeds the running mean); the row sum is kept.
+
+    Returns the projected copy and the positions of the rows that changed.
+    """
+    T = np.array(T, dtype=np.float64)
+    changed = []
+    for i in range(T.shape[0]):
+        row = T[i]
+        others = np.delete(np.arange(row.shape[0]), i)
+        pool = [i]
+        for j in others[np.argsort(-row[others], kind="stable")]:
+            if row[j] <= row[pool].mean():
+                break
+            pool.append(j)
+        if len(pool) > 1:
+            row[pool] = row[pool].mean()
+            changed.append(i)
+    return T, np.array(changed, dtype=int)
+
+
 def estimate_transition(proba, y_index, sample_weight, method, quantile):
     """Estimate ``T`` from cross-fitted noisy posteriors.
 
-    Returns the row-stochastic estimate and the classes the data said
-    nothing about (their rows are left at the identity).
+    Returns the row-stochastic estimate, projected onto the identifiable
+    rows (:func:`project_identifiable`), the classes the data said nothing
+    about (their rows are left at the identity) and the classes whose rows
+    the projection changed.
     """
     unseen = np.array([], dtype=int)
     if method == "confident_joint":
@@ -245,7 +303,8 @@ def estimate_transition(proba, y_index, sample_weight, method, quantile):
     zero = sums <= 0
     T[zero] = np.eye(T.shape[0])[zero]
     sums[zero] = 1.0
-    return T / sums[:, None], unseen
+    T, projected = project_identifiable(T / sums[:, None])
+    return T, unseen, projected
 
 
 def clean_priors(T, noisy_priors):
@@ -273,7 +332,10 @@ class NoiseTransitionEstimator(BaseEstimator):
       labelled ``j`` as truly of class ``j``, calibrate the counts to the
       noisy class sizes, and normalise per clean class.
 
-    Estimated rows are clipped at 0 and renormalised. With
+    Estimated rows are clipped at 0, renormalised and projected onto the
+    identifiable rows (diagonal largest; a row beyond it has its diagonal
+    pooled with the larger entries, with a warning: the classes overlap and
+    the estimate counts the classifier's confusion as noise). With
     ``transition_matrix`` given nothing is estimated: the matrix is validated
     (and must be square, finite, non-negative, row-stochastic and
     invertible) and reported with the same attributes.
@@ -302,6 +364,13 @@ class NoiseTransitionEstimator(BaseEstimator):
         :class:`~sklearn.model_selection.StratifiedKFold`).
     n_jobs : int, default=None
         Folds fitted in parallel (joblib).
+    n_repeats : int >= 1, default=1
+        With more than one, the out-of-fold probabilities are averaged over
+        ``n_repeats`` shuffled stratified ``cv``-fold splits (``cv`` must be
+        an int): less variance from the choice of folds, ``n_repeats`` times
+        the fits.
+    random_state : int, RandomState instance or None, default=None
+        Seed of those shuffled splits; unused when ``n_repeats=1``.
 
     Attributes
     ----------
@@ -364,6 +433,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         "transition_matrix": ["array-like", None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -375,6 +446,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         transition_matrix=None,
         cv=5,
         n_jobs=None,
+        n_repeats=1,
+        random_state=None,
     ):
         self.estimator = estimator
         self.method = method
@@ -382,6 +455,8 @@ class NoiseTransitionEstimator(BaseEstimator):
         self.transition_matrix = transition_matrix
         self.cv = cv
         self.n_jobs = n_jobs
+        self.n_repeats = n_repeats
+        self.random_state = random_state
 
     def _get_estimator(self):
         return LogisticRegression() if self.estimator is None else self.estimator
@@ -424,7 +499,15 @@ class NoiseTransitionEstimator(BaseEstimator):
             )
         else:
             self.oof_proba_ = cross_fitted_proba(
-                self._get_estimator(), X, y, sw, self.classes_, self.cv, self.n_jobs
+                self._get_estimator(),
+                X,
+                y,
+                sw,
+                self.classes_,
+                self.cv,
+                self.n_jobs,
+                self.n_repeats,
+                self.random_state,
             )
             T = self._estimate(self.oof_proba_, y_index, sw)
         self._set_transition(T, y_index, sw)
@@ -432,7 +515,9 @@ class NoiseTransitionEstimator(BaseEstimator):
 
     def _estimate(self, proba, y_index, sw):
         """Estimated ``T``, validated (errors when singular)."""
-        T, unseen = estimate_transition(proba, y_index, sw, self.method, self.quantile)
+        T, unseen, projected = estimate_transition(
+            proba, y_index, sw, self.method, self.quantile
+        )
         name = type(self).__name__
         if unseen.size:
             warnings.warn(
@@ -443,15 +528,32 @@ class NoiseTransitionEstimator(BaseEstimator):
                 stacklevel=4,
             )
         try:
-            return check_transition_matrix(
-                T, self.classes_, name="the estimated transition matrix", owner=name
-            )
+            with warnings.catch_warnings():
+                if projected.size:  # said below, more precisely
+                    warnings.simplefilter("ignore", UserWarning)
+                T = check_transition_matrix(
+                    T, self.classes_, name="the estimated transition matrix", owner=name
+                )
         except ValueError as exc:
             raise ValueError(
                 f"{exc} The classifier's out-of-fold probabilities do not separate "
                 "the classes well enough to estimate T: use a better classifier, "
                 "another method, or pass a known transition_matrix."
             ) from exc
+        if projected.size:
+            warnings.warn(
+                f"{name}: the estimated rows of T for class(es) "
+                f"{self.classes_[projected].tolist()} kept the label less often "
+                "than they flipped it, beyond the identifiable limit; they were "
+                "projected onto it (the diagonal pooled with the larger entries). "
+                "This happens when the classes overlap and the classifier's "
+                "confusion is counted as label noise: the estimate of T is then "
+                "too noisy. Use a better classifier or pass a known "
+                "transition_matrix.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return T
 
     def _set_transition(self, T, y_index, sw):
         K = self.classes_.shape[0]
@@ -467,4 +569,5 @@ class NoiseTransitionEstimator(BaseEstimator):
         tags.target_tags.required = True
         tags.input_tags.allow_nan = est_tags.input_tags.allow_nan
         tags.input_tags.sparse = est_tags.input_tags.sparse
+        tags.non_deterministic = self.n_repeats > 1 and self.random_state is None
         return tags
