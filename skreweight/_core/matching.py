@@ -157,6 +157,7 @@ def solve_matching(
     metric=None,
     verbose=0,
     cache=None,
+    label="kernel matching",
 ):
     """Minimise ``||sum_i p_i beta_i phi(x_i) - sum_j q_j alpha_j phi(x'_j)||^2``.
 
@@ -218,14 +219,16 @@ def solve_matching(
         tol=tol,
         metric=full_metric,
         verbose=verbose,
-        label="kernel matching",
+        label=label,
     )
     v = scale * x
     objective = float(v @ op.matvec(v))
     return x[:n], x[n:], max(objective, 0.0), n_iter, converged
 
 
-def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
+def solve_kmm(
+    op, p, *, upper, eps, metric, max_iter, tol, verbose=0, label="kernel mean matching"
+):
     """Kernel mean matching with fixed target weights: the lean problem.
 
     The same solver as :func:`solve_matching`, on ``beta`` alone, with the
@@ -255,7 +258,7 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
         tol=tol,
         metric=metric,
         verbose=verbose,
-        label="kernel mean matching",
+        label=label,
     )
     a = p * x
     return x, max(objective(a, op.kss(a)), 0.0), n_iter, converged
@@ -308,6 +311,7 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
         metric=sample_weight,
         verbose=est.verbose,
         cache=cache,
+        label=type(est).__name__,
     )
     if "coverage" not in cache:
         cache["coverage"] = target_coverage(op, p, q)

@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from .._core.docstrings import fill_doc
 from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin, _no_overlap_message
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KLIEP"]
@@ -111,6 +112,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
         in one accelerated EM step.
     random_state : int, RandomState instance or None, default=None
         Seeds the centres, folds and bandwidth subsample.
+    verbose : int, default=0
+        0 prints nothing; 1 and above print the held-out score of each
+        bandwidth candidate and the final fit's EM steps.
 
     Attributes
     ----------
@@ -163,6 +167,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -174,6 +179,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         max_iter=500,
         tol=1e-7,
         random_state=None,
+        verbose=0,
     ):
         self.bandwidth = bandwidth
         self.n_centers = n_centers
@@ -181,6 +187,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.verbose = verbose
 
     _uniform_without_context = "X_target"
 
@@ -222,6 +229,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
             self.max_iter,
             self.tol,
         )
+        Progress(self, self.verbose).message(
+            f"final fit: bandwidth={sigma:.4g}, {self.n_iter_} EM steps"
+        )
         if not converged:
             warnings.warn(
                 f"KLIEP did not converge in max_iter={self.max_iter} steps; "
@@ -247,7 +257,8 @@ class KLIEP(WeighterMixin, BaseEstimator):
         position = np.empty(X_target.shape[0], dtype=int)
         position[rows] = np.arange(rows.shape[0])
         scores = []
-        for s in sigmas:
+        progress = Progress(self, self.verbose, total=len(sigmas), unit="bandwidth")
+        for k, s in enumerate(sigmas, 1):
             b = p @ rbf_from_sq_dists(D_source, s)
             K = rbf_from_sq_dists(D_target, s)
             fold_scores = []
@@ -257,6 +268,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 r = K[position[held]] @ a
                 fold_scores.append(np.mean(np.log(np.maximum(r, 1e-300))))
             scores.append(np.mean(fold_scores))
+            progress(k, sigma=float(s), cv_log_ratio=float(scores[-1]))
         return np.asarray(scores)
 
     def _compute_weights(self, X, y, X_target=None):
