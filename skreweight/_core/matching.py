@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._warnings import warn as warn_once
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
     KernelOperator,
@@ -269,7 +270,7 @@ def warn_uncovered(owner, share, beta, sw):
     if share > UNCOVERED_SHARE_WARN:
         eff = beta * sw
         ess = eff.sum() ** 2 / max(float(eff @ eff), 1e-300)
-        warnings.warn(
+        warn_once(
             f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
             "rows have almost no mass (source/target kernel density below 1%); "
             "reweighting the source cannot represent that part of the target. "

@@ -12,6 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from ..exceptions import MissingContextWarning
 from ._sklearn_compat import _num_samples
+from ._warnings import warn as warn_once
 
 __all__ = [
     "check_sample_group",
@@ -443,7 +444,7 @@ def warn_no_overlap(X_source, X_target, *, owner, source="X", target="X_target")
         # names are arrays ("X_target") or groups of rows ("control rows")
         target_rows = target if target.endswith("rows") else f"{target} rows"
         source_row = source[:-1] if source.endswith("rows") else f"{source} row"
-        warnings.warn(
+        warn_once(
             f"{owner}: the supports of {source} and {target} do not overlap: "
             f"{100 * share:.0f}% of the {target_rows} lie far from every "
             f"{source_row} (farther than twice the largest nearest-neighbour "
