@@ -175,6 +175,4 @@ def warn(message, category, stacklevel=1):
             return
         _SHOWN.add(key)
         message = f"{message} {_ONCE_NOTE}"
-    warnings.warn_explicit(
-        message, category, filename, lineno, module, module_globals=site.f_globals
-    )
+    warnings.warn_explicit(message, category, filename, lineno, module)
