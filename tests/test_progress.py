@@ -113,6 +113,18 @@ def _ordinal():
     return (X, np.digitize(X[:, 0] + rng.normal(size=150), [-0.5, 0.5])), {}
 
 
+def _outcome():
+    d = make_kang_schafer(200, random_state=0)
+    return (d.X, d.y), {"treatment": d.treatment}
+
+
+def _bandit():
+    from skreweight.datasets import make_bandit_feedback
+
+    d = make_bandit_feedback(200, n_actions=3, random_state=0)
+    return (d.X,), {"action": d.action}
+
+
 def _estimator(module, name, **params):
     return getattr(__import__(module, fromlist=[name]), name)(**params)
 
@@ -135,6 +147,8 @@ LONG_FITS = [
     ),
     ("skreweight.robust", "GSRClassifier", {"max_iter": 3, "random_state": 0}, _groups),
     ("skreweight.imbalance", "PRESTOClassifier", {"alphas": 3, "cv": 3}, _ordinal),
+    ("skreweight.causal", "ATEBounds", {"gamma": 1.5, "random_state": 0}, _outcome),
+    ("skreweight.policy", "BalancingPropensity", {"max_iter": 100}, _bandit),
 ]
 NEURAL_FITS = [
     ("skreweight.neural", "NeuralDensityRatio", {"max_epochs": 20}, _shift),
