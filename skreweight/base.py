@@ -82,7 +82,8 @@ class WeightDiagnostics:
         Largest share of the total weight held by one row.
     warnings : tuple of str
         ``"Category: message"`` of each warning about the weights this fit
-        raised (degeneracy, uncovered target, no overlap, positivity), also
+        raised (degeneracy, uncovered target, no overlap, positivity, a
+        missing context keyword and its fallback), also
         those that were not shown again because an earlier fit had shown
         the same condition.
 

@@ -131,7 +131,7 @@ def _action(text, category, module, lineno):
     return warnings.defaultaction
 
 
-def warn(message, category, stacklevel=1):
+def warn(message, category, stacklevel=1, *, record=True):
     """``warnings.warn``, shown once per condition and call site by default.
 
     Parameters
@@ -144,6 +144,9 @@ def warn(message, category, stacklevel=1):
         As for ``warnings.warn`` called where this function is called: the
         frame from which the caller's line is sought (the warning points at
         that line, not at scikit-learn's ``fit`` wrapper).
+    record : bool, default=True
+        Whether the fits running (:func:`recording`) keep it in their
+        ``diagnostics_``; False for a hint about the call, not the result.
 
     Examples
     --------
@@ -158,7 +161,7 @@ def warn(message, category, stacklevel=1):
     >>> print(shown[0].message)  # doctest: +ELLIPSIS
     Weighter: ESS 3.1 of 100 rows [Shown once per estimator and condition in...]
     """
-    for records in _RECORDERS.get():
+    for records in _RECORDERS.get() if record else ():
         records.append(f"{category.__name__}: {message}")
     try:
         site = _call_site(sys._getframe(stacklevel))

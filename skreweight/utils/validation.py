@@ -4,7 +4,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.utils import check_array
@@ -61,7 +60,7 @@ def warn_missing_context(owner, key, fallback, *, stacklevel=3):
         if key == "X_target"
         else ""
     )
-    warnings.warn(
+    warn_once(
         f"{owner}.fit got no `{key}`, so it fell back to {fallback}. Pass {what}: "
         f"directly, fit(X, y, {direct}); in a Pipeline or GridSearchCV, enable "
         "metadata routing with sklearn.set_config(enable_metadata_routing=True) "
@@ -245,7 +244,7 @@ def check_X_target(
             ) from exc
     Xt = np.vstack(arrays) if len(arrays) > 1 else arrays[0]
     if n_samples is not None and not is_tuple and Xt.shape[0] == n_samples:
-        warnings.warn(
+        warn_once(
             f"{type(estimator).__name__}: X_target has as many rows as X "
             f"({n_samples}). If it went through a cross-validation splitter "
             "(GridSearchCV, cross_validate), the splitter sliced it into each "
@@ -253,6 +252,7 @@ def check_X_target(
             "no splitter slices; the tuple form also silences this warning.",
             UserWarning,
             stacklevel=4,
+            record=False,  # a hint about the call, not about the weights
         )
     if Xt.shape[0] < min_samples:
         raise ValueError(
