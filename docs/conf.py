@@ -91,6 +91,16 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
 }
 
+
+def _gallery_formatwarning(message, category, filename, lineno, line=None):
+    """A warning in an output cell: its class and message, no build-machine path."""
+    return f"{category.__name__}: {message}\n"
+
+
+# sphinx-gallery writes the examples' warnings into their output cells through
+# warnings.formatwarning: show them as a reader would want to read them.
+warnings.formatwarning = _gallery_formatwarning
+
 # Examples run scikit-learn in ways that may emit deprecation noise from third
 # parties; keep skreweight's own warnings visible.
 warnings.filterwarnings(

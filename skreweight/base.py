@@ -11,7 +11,8 @@ validation, normalisation and diagnostics live here, in one place.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
+import functools
+import re
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -22,6 +23,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ._core.array_api import device_inputs, float64_dtype, to_device, to_numpy
 from .exceptions import WeightDegeneracyWarning
 from .utils._sklearn_compat import _fit_context
+from .utils._warnings import recording
+from .utils._warnings import warn as warn_once
 from .utils.validation import (
     NO_OVERLAP_SHARE,
     check_sample_group,
@@ -36,6 +39,7 @@ from .utils.validation import (
 __all__ = [
     "ESS_WARNING_THRESHOLD",
     "SkreweightTags",
+    "WeightDiagnostics",
     "WeighterMixin",
     "WeighterTags",
     "is_weighter",
@@ -54,6 +58,84 @@ _CONTEXT_FALLBACKS = {
     "X_target": "no shift: every weight is 1, the same as an unweighted fit",
     "sample_group": "a single group: every row is in one group",
 }
+
+
+_FIRST_CLAUSE = re.compile(r"(?<=[\w)\]])[;.] ")
+
+
+@dataclass(frozen=True, slots=True)
+class WeightDiagnostics:
+    """What a fit's weights look like, and what the fit warned about.
+
+    The ``diagnostics_`` of a fitted weighter (and of a meta-estimator, its
+    weighter's). A search shows these numbers in ``cv_results_`` through
+    :class:`~skreweight.model_selection.WeightDiagnosticsScorer`.
+
+    Attributes
+    ----------
+    n_samples : int
+        Rows passed to ``fit``.
+    effective_sample_size : float
+        Kish effective sample size of ``weights_ * sample_weight``.
+    ess_ratio : float
+        That ESS over the ESS of ``sample_weight`` alone.
+    max_weight_share : float
+        Largest share of the total weight held by one row.
+    warnings : tuple of str
+        ``"Category: message"`` of each warning about the weights this fit
+        raised (degeneracy, uncovered target, no overlap, positivity, a
+        missing context keyword and its fallback), also
+        those that were not shown again because an earlier fit had shown
+        the same condition.
+
+    Examples
+    --------
+    >>> from skreweight.datasets import make_kang_schafer
+    >>> from skreweight.weighting import PropensityWeighting
+    >>> d = make_kang_schafer(300, random_state=0)
+    >>> w = PropensityWeighting().fit(d.X, treatment=d.treatment)
+    >>> w.diagnostics_.n_samples, round(w.diagnostics_.ess_ratio, 3)
+    (300, 0.655)
+    >>> print(w.diagnostics_)  # doctest: +ELLIPSIS
+    300 rows, effective sample size 196.5 (ratio 0.655), ...; no warnings
+    """
+
+    n_samples: int
+    effective_sample_size: float
+    ess_ratio: float
+    max_weight_share: float
+    warnings: tuple = ()
+
+    def __str__(self):
+        head = (
+            f"{self.n_samples} rows, effective sample size "
+            f"{self.effective_sample_size:.1f} (ratio {self.ess_ratio:.3f}), "
+            f"largest weight share {self.max_weight_share:.3f}"
+        )
+        if not self.warnings:
+            return head + "; no warnings"
+        # the first clause of each warning; the full text is in ``warnings``
+        short = [_FIRST_CLAUSE.split(w, maxsplit=1)[0] for w in self.warnings]
+        return "\n  ".join([f"{head}; warnings:", *short])
+
+
+def _records_diagnostics(fit):
+    """Wrap a weighter's ``fit``: set ``diagnostics_`` with its warnings."""
+
+    @functools.wraps(fit)
+    def wrapper(self, X, *args, **kwargs):
+        with recording() as records:
+            fit(self, X, *args, **kwargs)
+        self.diagnostics_ = WeightDiagnostics(
+            n_samples=int(self.weights_.shape[0]),
+            effective_sample_size=float(self.effective_sample_size_),
+            ess_ratio=float(self.ess_ratio_),
+            max_weight_share=float(self.max_weight_share_),
+            warnings=tuple(records),
+        )
+        return self
+
+    return wrapper
 
 
 @dataclass(slots=True)
@@ -155,8 +237,10 @@ class WeighterMixin:
     ``compute_weights(X_fit)`` reproduces ``weights_``.
 
     **Diagnostics.** After ``fit``: ``effective_sample_size_`` (Kish ESS of
-    ``w * s``), ``ess_ratio_`` (that ESS over the ESS of ``s`` alone) and
-    ``max_weight_share_`` (largest share of the total weight held by one row).
+    ``w * s``), ``ess_ratio_`` (that ESS over the ESS of ``s`` alone),
+    ``max_weight_share_`` (largest share of the total weight held by one row),
+    and ``diagnostics_``, a :class:`WeightDiagnostics` with those numbers and
+    the warnings the fit raised about its weights.
     A :class:`~skreweight.exceptions.WeightDegeneracyWarning` is raised when
     ``ess_ratio_ < ESS_WARNING_THRESHOLD`` (0.1), and a warning says when the
     target (``X_target``, or one treatment arm for the other) lies outside the
@@ -210,6 +294,7 @@ class WeighterMixin:
 
     # -- public template ------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
+    @_records_diagnostics
     def fit(self, X, y=None, *, sample_weight=None, **context):
         """Learn the weights of the rows of ``X``.
 
@@ -548,7 +633,7 @@ class WeighterMixin:
         total = eff.sum()
         self.max_weight_share_ = float(eff.max() / total) if total > 0 else 1.0
         if self.ess_ratio_ < ESS_WARNING_THRESHOLD:
-            warnings.warn(
+            warn_once(
                 f"{type(self).__name__}: the weights are degenerate: effective "
                 f"sample size {self.effective_sample_size_:.1f} of "
                 f"{_kish_ess(sw):.0f} rows (ratio {self.ess_ratio_:.3f} < "

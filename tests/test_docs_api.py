@@ -90,6 +90,27 @@ def test_api_page_opens_on_user_facing_modules(api_gen):
     assert text.count("   cross_fit_nuisances\n") == 1
 
 
+def test_sidebar_groups_the_objects_by_subpackage(api_gen):
+    # the index's toctree (the sidebar) lists one page per module, user-facing
+    # modules first; each object is listed on exactly one module page
+    pages = api_gen.render_pages()
+    index = pages.pop("api")
+    toctree = re.findall(r"^   (\S+) <(api/\S+)>$", index, flags=re.M)
+    assert [page for _, page in toctree] == list(pages)
+    assert toctree[0][0] == "skreweight.weighting"
+    names = [mod for mod, _ in toctree]
+    assert names.index("skreweight.base") > names.index("skreweight.datasets")
+    listed = [
+        name
+        for text in pages.values()
+        for name in re.findall(r"^   (\w+)$", text, flags=re.M)
+    ]
+    assert len(listed) == len(set(listed)) > 50, sorted(
+        n for n in listed if listed.count(n) > 1
+    )
+    assert "autosummary" not in index  # the index lists modules, not objects
+
+
 def test_a_missing_estimator_is_detected(api_gen):
     # Drop one estimator from the generated page: the check must catch it.
     name = all_estimators()[0][0]

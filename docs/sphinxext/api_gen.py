@@ -1,7 +1,10 @@
 """Write ``docs/api.rst`` from the package registry, so it never drifts.
 
-Every public subpackage of skreweight gets a section listing what its
-``__all__`` exports (classes, functions, data); every estimator found by
+Every public subpackage of skreweight gets a page (``docs/api/<module>.rst``)
+listing what its ``__all__`` exports (classes, functions, data), and
+``api.rst`` is their index: a table of the modules and the (hidden) toctree
+from which the sidebar groups the objects by subpackage, user-facing modules
+first, each object once, at its public home. Every estimator found by
 :func:`skreweight.utils.discovery.all_estimators` is listed even if a
 subpackage forgot to export it in ``__all__``. The page is rewritten at the
 start of every Sphinx build (``config-inited``, before Sphinx looks for
@@ -14,6 +17,7 @@ source files, so autosummary sees it even in a fresh checkout);
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 #: ``skreweight.utils`` has no ``__all__``; its public modules are listed.
@@ -181,8 +185,96 @@ def _public_home(cls, sections):
     )
 
 
+#: Folder (next to ``conf.py``) of the generated per-module pages.
+PAGES_DIR = "api"
+
+
+def _first_line(module_name):
+    """The first sentence of the module's docstring, for the index table."""
+    try:
+        doc = importlib.import_module(module_name).__doc__ or ""
+    except ImportError:
+        return ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0]
+
+
+def _module_page(module_name, entry):
+    """The reST of one module's page: its objects, with stubs in generated/."""
+    title = f":mod:`{module_name}`"
+    out = [f".. _api_{module_name.replace('.', '_')}:", "", title, "=" * len(title)]
+    if "unavailable" in entry:
+        return out + [
+            "",
+            f"Not documented in this build: importing it failed "
+            f"(``{entry['unavailable']}``).",
+            "",
+        ]
+    out += ["", f".. automodule:: {module_name}"]
+    out += ["   :no-members:", "   :no-inherited-members:", ""]
+    out += [f".. currentmodule:: {module_name}", ""]
+    # Stubs use docs/_templates/autosummary/{class,function}.rst; they stay in
+    # docs/generated/ (their addresses do not change).
+    for kind, heading in (("classes", "Classes"), ("functions", "Functions")):
+        if entry[kind]:
+            out += [heading, "-" * len(heading), ""]
+            out += [".. autosummary::", "   :nosignatures:"]
+            out += ["   :toctree: ../generated/", ""]
+            out += [f"   {name}" for name in entry[kind]]
+            out += [""]
+    if entry["data"]:
+        out += ["Data", "----", ""]
+    for name in entry["data"]:
+        out += [f".. autodata:: {name}", "   :no-value:", ""]
+    also = entry.get("also", {})
+    if also:
+        refs = ", ".join(
+            f":obj:`{name} <{home}.{name}>` ({home})"
+            for name, home in sorted(also.items())
+        )
+        out += [f"Also importable from here: {refs}.", ""]
+    return out
+
+
+def render_pages(sections=None):
+    """The API reference as pages: an index and one page per module.
+
+    The index's toctree lists the modules, user-facing ones first, so the
+    sidebar groups the objects by subpackage; each object is listed on one
+    module page only (its public home).
+
+    Parameters
+    ----------
+    sections : dict, default=None
+        Output of :func:`collect`; computed when None.
+
+    Returns
+    -------
+    pages : dict
+        ``{path relative to the docs folder, without ".rst": reST text}``;
+        ``"api"`` is the index.
+    """
+    sections = collect() if sections is None else sections
+    index = [HEADER, ".. toctree::", "   :hidden:", "   :maxdepth: 1", ""]
+    pages = {}
+    for module_name, entry in sections.items():
+        if "unavailable" not in entry and not (
+            entry["classes"] or entry["functions"] or entry["data"]
+        ):
+            continue
+        page = f"{PAGES_DIR}/{module_name}"
+        pages[page] = "\n".join(_module_page(module_name, entry)).rstrip() + "\n"
+        index.append(f"   {module_name} <{page}>")
+    index += ["", ".. list-table::", "   :widths: 35 65", ""]
+    for module_name in sections:
+        if f"{PAGES_DIR}/{module_name}" in pages:
+            ref = f":ref:`{module_name} <api_{module_name.replace('.', '_')}>`"
+            index += [f"   * - {ref}", f"     - {_first_line(module_name)}"]
+    return {"api": "\n".join(index).rstrip() + "\n", **pages}
+
+
 def render(sections=None):
-    """Return the reST text of the API page.
+    """Return the reST text of every API page, concatenated (for checks).
 
     Parameters
     ----------
@@ -193,58 +285,28 @@ def render(sections=None):
     -------
     text : str
     """
-    sections = collect() if sections is None else sections
-    out = [HEADER]
-    for module_name, entry in sections.items():
-        if "unavailable" in entry:
-            out += [
-                "",
-                f":mod:`{module_name}`",
-                "-" * (len(module_name) + 7),
-                "",
-                f"Not documented in this build: importing it failed "
-                f"(``{entry['unavailable']}``).",
-                "",
-            ]
-            continue
-        if not (entry["classes"] or entry["functions"] or entry["data"]):
-            continue
-        also = entry.get("also", {})
-        title = f":mod:`{module_name}`"
-        out += ["", title, "-" * len(title), "", f".. automodule:: {module_name}"]
-        out += ["   :no-members:", "   :no-inherited-members:", ""]
-        out += [f".. currentmodule:: {module_name}", ""]
-        # Stubs use docs/_templates/autosummary/{class,function}.rst.
-        for kind in ("classes", "functions"):
-            if entry[kind]:
-                out += [
-                    ".. autosummary::",
-                    "   :nosignatures:",
-                    "   :toctree: generated/",
-                    "",
-                ]
-                out += [f"   {name}" for name in entry[kind]]
-                out += [""]
-        for name in entry["data"]:
-            out += [f".. autodata:: {name}", "   :no-value:", ""]
-        if also:
-            refs = ", ".join(
-                f":obj:`{name} <{home}.{name}>` ({home})"
-                for name, home in sorted(also.items())
-            )
-            out += [f"Also importable from here: {refs}.", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(render_pages(sections).values())
 
 
 def write_api_page(app=None, config=None, path=None):
-    """Write the API page next to ``conf.py`` (only when its text changes)."""
+    """Write the API pages next to ``conf.py`` (only those whose text changes).
+
+    ``path`` is the index (``api.rst``); the module pages go to ``api/``
+    beside it, and pages of modules no longer documented are removed.
+    """
     if path is None:
         path = Path(app.srcdir) / "api.rst" if app is not None else None
-    path = Path(path)
-    text = render()
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return text
+    root = Path(path).parent
+    pages = render_pages()
+    (root / PAGES_DIR).mkdir(exist_ok=True)
+    for stale in (root / PAGES_DIR).glob("*.rst"):
+        if f"{PAGES_DIR}/{stale.stem}" not in pages:
+            stale.unlink()
+    for name, text in pages.items():
+        target = root / f"{name}.rst"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+    return "\n".join(pages.values())
 
 
 def skip_pandas_members(app, what, name, obj, skip, options):

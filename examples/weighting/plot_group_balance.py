@@ -122,15 +122,16 @@ for name, (model, context) in models.items():
 per_group = pd.DataFrame(rows).set_index(["model", "sex"])
 print(per_group.round(3).to_string())
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+# one metric per row, so the panels stay readable at page width
+fig, axes = plt.subplots(3, 1, figsize=(6.5, 7.5), sharex=True)
 for ax, metric in zip(
     axes, ["accuracy", "balanced accuracy", "predicted positive rate"]
 ):
     per_group[metric].unstack("sex").loc[list(models)].plot.barh(ax=ax, legend=False)
     ax.set_title(metric)
     ax.set_xlim(0, 1)
-axes[0].set_ylabel("")
-axes[-1].legend(title="sex", loc="lower right")
+    ax.set_ylabel("")
+axes[-1].legend(title="sex", loc="lower right")  # its bars leave room
 fig.tight_layout()
 
 # %%

@@ -19,6 +19,8 @@ ess_ratio_ : float
     ``effective_sample_size_`` over the number of rows passed to ``fit``.
 max_weight_share_ : float
     Largest share of the total weight held by one row.
+diagnostics_ : :class:`~skreweight.base.WeightDiagnostics`
+    Those numbers and the warnings the fit raised about its weights.
 n_features_in_ : int
     Number of features seen in ``fit``.
 feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -7,11 +7,10 @@ that several families share.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
-
 import numpy as np
 
 from ..exceptions import PositivityWarning, WeightDegeneracyWarning
+from ..utils._warnings import warn as warn_once
 
 #: Above this share of target rows lying where the source has almost no mass,
 #: a density-ratio or matching weighter raises a WeightDegeneracyWarning.
@@ -60,7 +59,7 @@ def uncovered_target_share(p_target, cut=UNCOVERED_PROBA):
 def warn_uncovered_target(owner, share, detail):
     """WeightDegeneracyWarning when ``share`` exceeds :data:`UNCOVERED_SHARE_WARN`."""
     if share > UNCOVERED_SHARE_WARN:
-        warnings.warn(
+        warn_once(
             f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
             f"has almost no mass ({detail}); reweighting the source rows cannot "
             "represent that part of the target. Expect a biased reweighted fit "
@@ -80,7 +79,7 @@ def warn_positivity(owner, e, t, threshold=POSITIVITY_THRESHOLD, overlap_weights
     extreme = (e < threshold) | (e > 1 - threshold)
     share = float(np.mean(extreme))
     if share > POSITIVITY_SHARE or np.any((e < 1e-6) | (e > 1 - 1e-6)):
-        warnings.warn(
+        warn_once(
             f"{owner}: {100 * share:.1f}% of the units have an estimated "
             f"propensity outside [{threshold}, {1 - threshold}] (treated: "
             f"{int(np.sum(extreme & (t == 1)))}, control: "
@@ -111,7 +110,7 @@ def clip_propensity(e, clip, *, warn):
     low, high = e < clip, e > 1 - clip
     n_clipped = int(np.sum(low | high))
     if warn and n_clipped:
-        warnings.warn(
+        warn_once(
             f"Propensity scores were clipped to [{clip:g}, {1 - clip:g}] for "
             f"{n_clipped} of {e.shape[0]} rows ({int(low.sum())} below, "
             f"{int(high.sum())} above; {n_zero_one} exactly 0 or 1). "

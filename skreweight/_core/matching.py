@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import WeightDegeneracyWarning
 from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._warnings import warn as warn_once
 from .array_api import clip, copy, like, namespace, to_numpy
 from .encoding import UNCOVERED_SHARE_WARN
 from .kernels import (
@@ -163,6 +164,7 @@ def solve_matching(
     metric=None,
     verbose=0,
     cache=None,
+    label="kernel matching",
 ):
     """Minimise ``||sum_i p_i beta_i phi(x_i) - sum_j q_j alpha_j phi(x'_j)||^2``.
 
@@ -232,14 +234,16 @@ def solve_matching(
         tol=tol,
         metric=full_metric,
         verbose=verbose,
-        label="kernel matching",
+        label=label,
     )
     v = scale * x
     objective = float(v @ op.matvec(v))
     return x[:n], x[n:], max(objective, 0.0), n_iter, converged
 
 
-def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
+def solve_kmm(
+    op, p, *, upper, eps, metric, max_iter, tol, verbose=0, label="kernel mean matching"
+):
     """Kernel mean matching with fixed target weights: the lean problem.
 
     The same solver as :func:`solve_matching`, on ``beta`` alone, with the
@@ -270,7 +274,7 @@ def solve_kmm(op, p, *, upper, eps, metric, max_iter, tol, verbose=0):
         tol=tol,
         metric=metric,
         verbose=verbose,
-        label="kernel mean matching",
+        label=label,
     )
     a = p * x
     return x, max(objective(a, op.kss(a)), 0.0), n_iter, converged
@@ -281,7 +285,7 @@ def warn_uncovered(owner, share, beta, sw):
     if share > UNCOVERED_SHARE_WARN:
         eff = beta * sw
         ess = float(namespace(eff)[0].sum(eff)) ** 2 / max(float(eff @ eff), 1e-300)
-        warnings.warn(
+        warn_once(
             f"{owner}: {100 * share:.1f}% of the target rows lie where the source "
             "rows have almost no mass (source/target kernel density below 1%); "
             "reweighting the source cannot represent that part of the target. "
@@ -323,6 +327,7 @@ def double_weights(est, X, sample_weight, X_target, q, D, cache=None):
         metric=sample_weight,
         verbose=est.verbose,
         cache=cache,
+        label=type(est).__name__,
     )
     if "coverage" not in cache:
         cache["coverage"] = target_coverage(op, p, q)

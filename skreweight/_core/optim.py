@@ -13,6 +13,7 @@ exact Euclidean projection. The step size is ``1 / lip``, with ``lip`` from
 
 import numpy as np
 
+from ..utils._progress import Progress
 from .array_api import copy, namespace, norm
 
 _TINY = 1e-300
@@ -115,7 +116,8 @@ def accelerated_projected_gradient(
     window : int, default=10
         Iterations over which the decrease is measured.
     verbose : int, default=0
-        Print the objective every 100 iterations when positive.
+        Report the objective through :class:`~skreweight.utils._progress.Progress`:
+        every 100 iterations and at the end at 1, every iteration at 2.
     label : str, default="solver"
         Name printed with the progress.
 
@@ -129,6 +131,7 @@ def accelerated_projected_gradient(
         Whether the stopping rule was met within ``max_iter``.
     """
     metric = namespace(x)[0].ones_like(x) if metric is None else metric
+    progress = Progress(label, verbose, total=max_iter, every=100)
     y, momentum = copy(x), 1.0
     history, f0, converged = [], None, False
     it = 0
@@ -147,8 +150,9 @@ def accelerated_projected_gradient(
         m_new = _next_momentum(momentum)
         y = x_new + ((momentum - 1.0) / m_new) * (x_new - x)
         x, momentum = x_new, m_new
-        if verbose and it % 100 == 0:
-            print(f"[{label}] iteration {it}, objective {history[-1]:.4e}")
+        progress(it, objective=history[-1])
+    if converged:
+        progress.message(f"converged at iteration {it}: objective={history[-1]:.4g}")
     return x, it, converged
 
 

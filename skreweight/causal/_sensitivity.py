@@ -11,7 +11,6 @@ is bounded by a Neyman-orthogonal extension of the AIPW estimator.
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import logging
 import warnings
 from numbers import Integral, Real
 
@@ -28,12 +27,11 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validat
 from .._core.encoding import propensity_weights, warn_positivity
 from .._core.sensitivity import asymmetric_weight, check_gamma, sensitivity_loss
 from ..base import is_weighter
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 from ..utils.validation import check_sample_weight, check_treatment
 
 __all__ = ["ATEBounds", "CATEBounds", "robustness_value"]
-
-logger = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------- numerics
@@ -375,7 +373,7 @@ class ATEBounds(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the folds of an int ``cv``.
     verbose : int, default=0
-        Above 0, log the bounds and the reweighting iterations.
+        Above 0, print the bounds and the reweighting iterations.
 
     Attributes
     ----------
@@ -552,15 +550,11 @@ class ATEBounds(BaseEstimator):
         self.crossed_ = bool(
             _check_crossing(owner, *self.bounds_, f"at gamma={self.gamma:g}")
         )
-        if self.verbose:
-            logger.info(
-                "%s: gamma=%g, bounds (%.4g, %.4g), AIPW %.4g, %d iterations",
-                owner,
-                self.gamma,
-                *self.bounds_,
-                self.effect_,
-                self.n_iter_,
-            )
+        lo, hi = self.bounds_
+        Progress(owner, self.verbose).message(
+            f"gamma={self.gamma:g}: bounds ({lo:.4g}, {hi:.4g}), AIPW "
+            f"{self.effect_:.4g}, {self.n_iter_} iterations"
+        )
         return self
 
     # ---------------------------------------------------------------- parts

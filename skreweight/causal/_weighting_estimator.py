@@ -20,6 +20,7 @@ from .._core.crossfit import check_partition, fit_per_arm, get_splits
 from ..base import is_weighter
 from ..utils._progress import progress_parallel, track
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
+from ..utils._warnings import warn as warn_once
 from ..utils.validation import check_sample_weight, check_treatment
 from ._summary import effect_diagnostics, weighting_summary
 
@@ -432,7 +433,7 @@ class WeightingEstimator(BaseEstimator):
             if not np.all(np.isfinite(psi)):
                 raise ValueError("non-finite influence values")
         except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError) as exc:
-            warnings.warn(
+            warn_once(
                 f"{type(self).__name__}: the stacked sandwich standard error of "
                 f"{type(self.weighter_).__name__} could not be computed ({exc}); "
                 "fell back to the fixed-weights sandwich, which ignores the "

@@ -156,6 +156,12 @@ class _BaseReweighted(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "weighter_")
         return self.weighter_.weights_
 
+    @property
+    def diagnostics_(self):
+        """The weighter's :class:`~skreweight.base.WeightDiagnostics` of this fit."""
+        check_is_fitted(self, "weighter_")
+        return self.weighter_.diagnostics_
+
     @available_if(estimator_has("predict"))
     def predict(self, X):
         """Predict with the fitted estimator.
@@ -226,6 +232,9 @@ class ReweightedClassifier(ClassifierMixin, DelegatingClassifierMixin, _BaseRewe
         The classifier fitted on the weighted rows.
     weights_ : ndarray of shape (n_samples,)
         ``weighter_.weights_``.
+    diagnostics_ : :class:`~skreweight.base.WeightDiagnostics`
+        ``weighter_.diagnostics_``: ESS, largest weight share and the
+        warnings of the weighter's fit.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -279,6 +288,9 @@ class ReweightedRegressor(RegressorMixin, _BaseReweighted):
         The regressor fitted on the weighted rows.
     weights_ : ndarray of shape (n_samples,)
         ``weighter_.weights_``.
+    diagnostics_ : :class:`~skreweight.base.WeightDiagnostics`
+        ``weighter_.diagnostics_``: ESS, largest weight share and the
+        warnings of the weighter's fit.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

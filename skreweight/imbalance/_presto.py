@@ -567,9 +567,9 @@ class PRESTOClassifier(ProbaPredictMixin, ClassifierMixin, BaseEstimator):
         self.alphas_ = alphas
         self.cv_brier_ = np.asarray(scores).T
         mean = self.cv_brier_.mean(axis=1)
-        if self.verbose > 0:
-            for a, s in zip(alphas, mean):
-                Progress(self, 1).message(f"alpha={a:.4g}: cv Brier {s:.5f}")
+        progress = Progress(self, self.verbose, total=len(alphas), unit="alpha")
+        for k, (a, s) in enumerate(zip(alphas, mean), 1):
+            progress(k, alpha=float(a), cv_brier=float(s))
         return float(alphas[np.flatnonzero(mean <= mean.min())[0]])
 
     # -- prediction --------------------------------------------------------

@@ -13,7 +13,7 @@ def _fitted_weighter(estimator):
     if hasattr(estimator, "steps"):  # a Pipeline: its final step
         estimator = estimator.steps[-1][1]
     weighter = getattr(estimator, "weighter_", estimator)
-    if not hasattr(weighter, "weights_"):
+    if not hasattr(weighter, "diagnostics_"):
         raise TypeError(
             f"WeightDiagnosticsScorer needs a fitted weighter, or a fitted "
             f"meta-estimator with a weighter_; got {type(estimator).__name__}."
@@ -26,12 +26,15 @@ class WeightDiagnosticsScorer:
 
     A multi-metric scorer (a callable returning a dict, as scikit-learn's
     searches accept): ``"score"`` is the candidate's score under ``scoring``;
-    ``"ess_ratio"`` and ``"max_weight_share"`` are those of the weights the
-    candidate fitted on the training folds (``weighter_.ess_ratio_``,
-    ``weighter_.max_weight_share_``). A search then shows
-    ``mean_test_ess_ratio`` beside ``mean_test_score`` for every candidate, so
-    a candidate that scores well on a handful of rows is visible. Use
-    ``refit="score"``.
+    ``"ess_ratio"``, ``"max_weight_share"`` and ``"n_weight_warnings"`` come
+    from the ``diagnostics_`` of the weights the candidate fitted on the
+    training folds (:class:`~skreweight.base.WeightDiagnostics`: its
+    ``ess_ratio``, ``max_weight_share`` and the number of its ``warnings``).
+    A search then shows ``mean_test_ess_ratio`` and
+    ``mean_test_n_weight_warnings`` beside ``mean_test_score`` for every
+    candidate, so a candidate that scores well on a handful of rows, or whose
+    folds warned, is visible although the warning was printed only once.
+    Use ``refit="score"``.
 
     Parameters
     ----------
@@ -51,7 +54,7 @@ class WeightDiagnosticsScorer:
     >>> clf = ReweightedClassifier(ClassifierDensityRatio(), LogisticRegression())
     >>> clf = clf.fit(d.X_source, d.y_source, X_target=d.X_target)
     >>> sorted(WeightDiagnosticsScorer("accuracy")(clf, d.X_source, d.y_source))
-    ['ess_ratio', 'max_weight_share', 'score']
+    ['ess_ratio', 'max_weight_share', 'n_weight_warnings', 'score']
     """
 
     def __init__(self, scoring=None):
@@ -63,10 +66,12 @@ class WeightDiagnosticsScorer:
             score = estimator.score(X, y)
         else:
             score = get_scorer(self.scoring)(estimator, X, y)
+        diagnostics = weighter.diagnostics_
         return {
             "score": float(score),
-            "ess_ratio": float(weighter.ess_ratio_),
-            "max_weight_share": float(weighter.max_weight_share_),
+            "ess_ratio": diagnostics.ess_ratio,
+            "max_weight_share": diagnostics.max_weight_share,
+            "n_weight_warnings": len(diagnostics.warnings),
         }
 
     def __repr__(self):

@@ -3,19 +3,16 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import re
 import warnings
 from contextlib import contextmanager
 
-__all__ = ["summarize_warnings"]
+from ..utils._warnings import condition
 
-#: Numbers in a message (ESS, shares, counts) differ from fit to fit; the
-#: condition is the message with them blanked.
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?%?")
+__all__ = ["summarize_warnings"]
 
 
 def _condition(record):
-    return (record.category, _NUMBER.sub("#", str(record.message)))
+    return condition(record.category, record.message)
 
 
 @contextmanager

@@ -62,7 +62,8 @@ class NeuralDensityRatio(_SeededMixin, DomainRatioMixin, WeighterMixin, BaseEsti
     device : str or torch.device, default="cpu"
         Training device; an absent accelerator raises a ``ValueError``.
     verbose : int, default=0
-        0 prints nothing; 1 prints the training table.
+        0 prints nothing; 1 reports the loss about every tenth epoch; 2 and
+        above every epoch.
 
     Attributes
     ----------

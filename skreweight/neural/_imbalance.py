@@ -101,7 +101,8 @@ class LDAMClassifier(WeightedNeuralNetClassifier):
     device : str or torch.device, default="cpu"
         Training device; an absent accelerator raises a ``ValueError``.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's per-epoch table.
+        0 prints nothing; 1 reports the loss about every tenth epoch; 2 and
+        above every epoch.
     **kwargs : dict
         Other skorch arguments (``module__hidden_units=...``, ...).
 

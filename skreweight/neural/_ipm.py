@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import logging
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,12 +12,11 @@ from torch import nn
 
 from .._core.docstrings import fill_doc
 from ..base import WeighterMixin
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._net import _TORCH_PARAM_CONSTRAINTS, _SeededMixin, check_device
 
 __all__ = ["NeuralIPMBalancing"]
-
-logger = logging.getLogger("skreweight")
 
 
 def _arm_problems(estimand, t):
@@ -100,7 +98,8 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
     device : str or torch.device, default="cpu"
         Device; an absent accelerator raises a ``ValueError``.
     verbose : int, default=0
-        Log progress every 100 outer steps (``logging``, logger ``skreweight``).
+        0 prints nothing; 1 reports the squared imbalance every 100 outer
+        steps; 2 and above every step.
 
     Attributes
     ----------
@@ -233,6 +232,7 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
             f = critic(both)
             return pt @ f[:n_t] - masses @ f[n_t:]
 
+        progress = Progress(self, self.verbose, total=self.max_iter, every=100)
         for it in range(self.max_iter):
             masses = torch.softmax(u + log_sg, dim=0).detach()
             for _ in range(self.critic_steps):
@@ -250,13 +250,8 @@ class NeuralIPMBalancing(_SeededMixin, WeighterMixin, BaseEstimator):
             gap = imbalance(torch.softmax(u + log_sg, dim=0)) ** 2
             gap.backward()
             opt_w.step()
-            if self.verbose and (it + 1) % 100 == 0:
-                logger.info(
-                    "NeuralIPMBalancing: step %d/%d, squared imbalance %.3g",
-                    it + 1,
-                    self.max_iter,
-                    float(gap),
-                )
+            if progress.due(it + 1):
+                progress(it + 1, squared_imbalance=float(gap))
         with torch.no_grad():
             masses = torch.softmax(u + log_sg, dim=0)
             ipm = float(abs(imbalance(masses)))

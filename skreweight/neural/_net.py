@@ -15,12 +15,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_random_state, validate_data
 from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from skorch.utils import to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from .._core.docstrings import fill_doc
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import (
     Interval,
     Options,
@@ -220,6 +222,26 @@ def _batch_field(X, key):
     return None
 
 
+class _ProgressLog(Callback):
+    """skorch's epoch log through :class:`~skreweight.utils._progress.Progress`.
+
+    Replaces skorch's ``PrintLog`` table, so the nets report the way every
+    other long fit of the package does: at ``verbose=1`` about ten epochs
+    of ``max_epochs`` (and the last), at 2 and above every epoch.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        every = max(1, net.max_epochs // 10)
+        self.progress_ = Progress(
+            net, net.verbose, total=net.max_epochs, unit="epoch", every=every
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {k: row[k] for k in ("train_loss", "valid_loss") if k in row}
+        self.progress_(row["epoch"], **losses)
+
+
 class _WeightedNetMixin(_SeededMixin):
     """Weighted, whole-sample normalised loss for skorch nets.
 
@@ -327,6 +349,13 @@ class _WeightedNetMixin(_SeededMixin):
     @available_if(lambda self: False)
     def partial_fit(self, X, y=None, classes=None, **fit_params):  # noqa: D102
         raise NotImplementedError  # pragma: no cover
+
+    def get_default_callbacks(self):
+        """skorch's defaults, with the package's progress log for ``PrintLog``."""
+        return [
+            ("progress_log", _ProgressLog()) if name == "print_log" else (name, cb)
+            for name, cb in super().get_default_callbacks()
+        ]
 
     def _get_param_names(self):
         # skorch lists every attribute without a trailing underscore; keep the
@@ -507,7 +536,8 @@ _SHARED_PARAMS_DOC = """
         Device to train on, e.g. ``"cuda"``. A device that is not available
         raises a ``ValueError`` at fit.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's per-epoch table.
+        0 prints nothing; 1 reports the loss about every tenth epoch; 2 and
+        above every epoch.
     **kwargs : dict
         Any other skorch argument (``callbacks``, ``iterator_train__...``,
         ``module__...``, ``optimizer__...``, ``warm_start``).

@@ -3,7 +3,6 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import logging
 import warnings
 from numbers import Integral, Real
 
@@ -15,12 +14,11 @@ from sklearn.utils import check_random_state
 from .._core.kernels import median_bandwidth, resolve_bandwidth, sq_dists
 from ..base import WeighterMixin
 from ..exceptions import WeightDegeneracyWarning
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._common import check_action, missing_action
 
 __all__ = ["BalancingPropensity"]
-
-logger = logging.getLogger(__name__)
 
 
 def _balance_action(ipm, X, s, arm):
@@ -120,8 +118,7 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         Actions solved in parallel (joblib semantics; use
         ``joblib.parallel_backend("dask")`` to scale out).
     verbose : int, default=0
-        Log each action's solve (``logging``, logger ``skreweight``) and the
-        solver's progress when positive.
+        1 prints each action's solve; 2 and above the solver's progress too.
 
     Attributes
     ----------
@@ -269,16 +266,10 @@ class BalancingPropensity(WeighterMixin, BaseEstimator):
         )
         w = np.ones(X.shape[0])
         self.ipm_ = np.zeros(k)
+        progress = Progress(self, self.verbose, total=k, unit="action")
         for (j, arm), (wa, ipm) in zip(arms, results):
             w[arm], self.ipm_[j] = wa, ipm
-            if self.verbose:
-                logger.info(
-                    "BalancingPropensity: action %d of %d (%d rows), IPM %.3g",
-                    j + 1,
-                    k,
-                    arm.shape[0],
-                    ipm,
-                )
+            progress(j + 1, rows=arm.shape[0], ipm=float(ipm))
         return w
 
     def _resolve_bandwidth(self, X, s):

@@ -4,7 +4,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.utils import check_array
@@ -12,6 +11,7 @@ from sklearn.utils.validation import validate_data
 
 from ..exceptions import MissingContextWarning
 from ._sklearn_compat import _num_samples
+from ._warnings import warn as warn_once
 
 __all__ = [
     "check_sample_group",
@@ -60,7 +60,7 @@ def warn_missing_context(owner, key, fallback, *, stacklevel=3):
         if key == "X_target"
         else ""
     )
-    warnings.warn(
+    warn_once(
         f"{owner}.fit got no `{key}`, so it fell back to {fallback}. Pass {what}: "
         f"directly, fit(X, y, {direct}); in a Pipeline or GridSearchCV, enable "
         "metadata routing with sklearn.set_config(enable_metadata_routing=True) "
@@ -244,7 +244,7 @@ def check_X_target(
             ) from exc
     Xt = np.vstack(arrays) if len(arrays) > 1 else arrays[0]
     if n_samples is not None and not is_tuple and Xt.shape[0] == n_samples:
-        warnings.warn(
+        warn_once(
             f"{type(estimator).__name__}: X_target has as many rows as X "
             f"({n_samples}). If it went through a cross-validation splitter "
             "(GridSearchCV, cross_validate), the splitter sliced it into each "
@@ -252,6 +252,7 @@ def check_X_target(
             "no splitter slices; the tuple form also silences this warning.",
             UserWarning,
             stacklevel=4,
+            record=False,  # a hint about the call, not about the weights
         )
     if Xt.shape[0] < min_samples:
         raise ValueError(
@@ -443,7 +444,7 @@ def warn_no_overlap(X_source, X_target, *, owner, source="X", target="X_target")
         # names are arrays ("X_target") or groups of rows ("control rows")
         target_rows = target if target.endswith("rows") else f"{target} rows"
         source_row = source[:-1] if source.endswith("rows") else f"{source} row"
-        warnings.warn(
+        warn_once(
             f"{owner}: the supports of {source} and {target} do not overlap: "
             f"{100 * share:.0f}% of the {target_rows} lie far from every "
             f"{source_row} (farther than twice the largest nearest-neighbour "

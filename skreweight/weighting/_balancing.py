@@ -3,6 +3,7 @@
 # Authors: The skreweight developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import itertools
 import warnings
 from numbers import Integral, Real
 
@@ -17,6 +18,7 @@ from sklearn.utils.validation import has_fit_parameter
 from .._core.docstrings import fill_doc
 from .._core.encoding import propensity_weights, warn_positivity
 from ..base import WeighterMixin
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["CBPS", "EntropyBalancing", "PropensityWeighting"]
@@ -569,6 +571,9 @@ class CBPS(_BaseCausalWeighter):
         Maximum number of solver iterations.
     tol : float, default=1e-8
         Tolerance of the solver on the moment conditions.
+    verbose : int, default=0
+        0 prints nothing; 1 prints the solver's objective every 10
+        evaluations and the outcome; 2 and above every evaluation.
 
     Attributes
     ----------
@@ -615,13 +620,23 @@ class CBPS(_BaseCausalWeighter):
         "method": [StrOptions({"exact", "over"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, *, estimand="ATE", method="exact", max_iter=200, tol=1e-8):
+    def __init__(
+        self, *, estimand="ATE", method="exact", max_iter=200, tol=1e-8, verbose=0
+    ):
         self.estimand = estimand
         self.method = method
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
+
+    def _progress(self):
+        """Report every 10th objective evaluation (see ``verbose``)."""
+        progress = Progress(self, self.verbose, unit="evaluation", every=10)
+        calls = itertools.count(1)
+        return lambda **value: progress(next(calls), **value)
 
     def _h(self, e):
         if self.estimand == "ATE":
@@ -656,8 +671,12 @@ class CBPS(_BaseCausalWeighter):
         else:
             beta, ok = self._solve_gmm(start, Z, t, sw)
         self.converged_ = ok
+        g, _ = self._moments(beta, Z, t, sw)
+        Progress(self, self.verbose).message(
+            f"method={self.method!r}: converged={ok}, largest moment condition "
+            f"{np.max(np.abs(g)):.2g}"
+        )
         if not ok:
-            g, _ = self._moments(beta, Z, t, sw)
             warnings.warn(
                 f"CBPS did not converge in {self.max_iter} iterations: the "
                 f"largest moment condition is {np.max(np.abs(g)):.2g}. The "
@@ -688,8 +707,12 @@ class CBPS(_BaseCausalWeighter):
             return lr.fit(Z, t, sample_weight=sw).coef_.ravel().copy()
 
     def _solve_exact(self, start, Z, t, sw):
+        report = self._progress()
+
         def fun(beta):
-            return self._moments(beta, Z, t, sw)[0]
+            g = self._moments(beta, Z, t, sw)[0]
+            report(largest_moment=float(np.max(np.abs(g))))
+            return g
 
         def jac(beta):
             e = np.clip(expit(Z @ beta), 1e-10, 1 - 1e-10)
@@ -762,8 +785,11 @@ class CBPS(_BaseCausalWeighter):
         return float(g @ u), grad, G, S
 
     def _solve_gmm(self, start, Z, t, sw):
+        report = self._progress()
+
         def crit(beta):
             value, grad = self._gmm(beta, Z, t, sw)[:2]
+            report(gmm_criterion=float(value))
             if not np.isfinite(value):
                 return np.inf, np.zeros_like(beta)
             return value, grad

@@ -22,6 +22,7 @@ from .._core.kernels import (
     tiny,
 )
 from ..base import WeighterMixin, _no_overlap_message
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["KLIEP"]
@@ -129,6 +130,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
         in one accelerated EM step.
     random_state : int, RandomState instance or None, default=None
         Seeds the centres, folds and bandwidth subsample.
+    verbose : int, default=0
+        0 prints nothing; 1 and above print the held-out score of each
+        bandwidth candidate and the final fit's EM steps.
 
     Attributes
     ----------
@@ -182,6 +186,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -193,6 +198,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         max_iter=500,
         tol=1e-7,
         random_state=None,
+        verbose=0,
     ):
         self.bandwidth = bandwidth
         self.n_centers = n_centers
@@ -200,6 +206,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.verbose = verbose
 
     _uniform_without_context = "X_target"
 
@@ -242,6 +249,9 @@ class KLIEP(WeighterMixin, BaseEstimator):
             self.max_iter,
             self.tol,
         )
+        Progress(self, self.verbose).message(
+            f"final fit: bandwidth={sigma:.4g}, {self.n_iter_} EM steps"
+        )
         if not converged:
             warnings.warn(
                 f"KLIEP did not converge in max_iter={self.max_iter} steps; "
@@ -275,7 +285,8 @@ class KLIEP(WeighterMixin, BaseEstimator):
         position = np.empty(X_target.shape[0], dtype=int)
         position[rows] = np.arange(rows.shape[0])
         scores = []
-        for s in sigmas:
+        progress = Progress(self, self.verbose, total=len(sigmas), unit="bandwidth")
+        for k, s in enumerate(sigmas, 1):
             b = p @ rbf_from_sq_dists(D_source, s)
             K = rbf_from_sq_dists(D_target, s)
             fold_scores = []
@@ -286,6 +297,7 @@ class KLIEP(WeighterMixin, BaseEstimator):
                 xp = namespace(r)[0]
                 fold_scores.append(float(xp.mean(xp.log(clip(r, tiny(r))))))
             scores.append(np.mean(fold_scores))
+            progress(k, sigma=float(s), cv_log_ratio=float(scores[-1]))
         return np.asarray(scores)
 
     def _compute_weights(self, X, y, X_target=None):

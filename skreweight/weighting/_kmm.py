@@ -198,6 +198,7 @@ class KernelMeanMatching(KernelMatchingMixin, WeighterMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
+            label=type(self).__name__,
         )
         self.uncovered_target_share_ = target_coverage(op, p, q)
         warn_uncovered(

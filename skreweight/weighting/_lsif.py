@@ -14,6 +14,7 @@ from .._core.array_api import like, namespace, take_rows, to_numpy
 from .._core.docstrings import fill_doc
 from .._core.kernels import median_bandwidth, rbf, rbf_from_sq_dists, sq_dists
 from ..base import WeighterMixin, _no_overlap_message
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["RuLSIF", "ULSIF"]
@@ -99,6 +100,7 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
         ],
         "n_centers": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     _relative = 0.0
@@ -135,20 +137,7 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
                     "leave-one-out, which needs at least 2 source and 2 target "
                     f"rows (got {X.shape[0]} and {m}). Pass fixed values."
                 )
-            # squared distances to the centres once, a kernel per bandwidth
-            D_de = sq_dists(X, self.centers_)
-            D_nu = sq_dists(X_target, self.centers_)
-            scores = np.array(
-                [
-                    _loo_scores(
-                        rbf_from_sq_dists(D_de, s),
-                        rbf_from_sq_dists(D_nu, s),
-                        self._relative,
-                        regs,
-                    )
-                    for s in sigmas
-                ]
-            )
+            scores = self._loo_grid(X, X_target, sigmas, regs)
             i, j = np.unravel_index(np.argmin(scores), scores.shape)
             self.cv_scores_ = like(scores, X)
         else:
@@ -177,6 +166,19 @@ class _LSIFBase(WeighterMixin, BaseEstimator):
             raise ValueError(_no_overlap_message(self))
         return r_de
 
+    def _loo_grid(self, X, X_target, sigmas, regs):
+        """Leave-one-out scores, one row per bandwidth, one column per reg."""
+        # squared distances to the centres once, a kernel per bandwidth
+        D_de = sq_dists(X, self.centers_)
+        D_nu = sq_dists(X_target, self.centers_)
+        progress = Progress(self, self.verbose, total=len(sigmas), unit="bandwidth")
+        scores = []
+        for k, s in enumerate(sigmas, 1):
+            Phi_de, Phi_nu = rbf_from_sq_dists(D_de, s), rbf_from_sq_dists(D_nu, s)
+            scores.append(_loo_scores(Phi_de, Phi_nu, self._relative, regs))
+            progress(k, sigma=float(s), best_loo=float(np.min(scores[-1])))
+        return np.array(scores)
+
     def _compute_weights(self, X, y, X_target=None):
         return rbf(X, self.centers_, self.bandwidth_) @ self.coef_
 
@@ -192,7 +194,10 @@ _PARAMS_DOC = """bandwidth : float, array-like, "median" or "auto", default="aut
     n_centers : int, default=100
         Number of kernel centres, drawn at random among the target rows.
     random_state : int, RandomState instance or None, default=None
-        Seeds the centres and the bandwidth subsample."""
+        Seeds the centres and the bandwidth subsample.
+    verbose : int, default=0
+        0 prints nothing; 1 and above print the best leave-one-out score of
+        each bandwidth candidate."""
 
 _ATTRS_DOC = """weights_ : ndarray of shape (n_samples,)
         Estimated ratio at the source rows, scaled to average 1.
@@ -261,12 +266,19 @@ class ULSIF(_LSIFBase):
     """
 
     def __init__(
-        self, *, bandwidth="auto", reg="auto", n_centers=100, random_state=None
+        self,
+        *,
+        bandwidth="auto",
+        reg="auto",
+        n_centers=100,
+        random_state=None,
+        verbose=0,
     ):
         self.bandwidth = bandwidth
         self.reg = reg
         self.n_centers = n_centers
         self.random_state = random_state
+        self.verbose = verbose
 
 
 @fill_doc
@@ -332,12 +344,14 @@ class RuLSIF(_LSIFBase):
         reg="auto",
         n_centers=100,
         random_state=None,
+        verbose=0,
     ):
         self.alpha = alpha
         self.bandwidth = bandwidth
         self.reg = reg
         self.n_centers = n_centers
         self.random_state = random_state
+        self.verbose = verbose
 
     @property
     def _relative(self):

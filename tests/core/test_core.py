@@ -203,7 +203,7 @@ def test_fill_doc_replaces_whole_marker_lines_only():
     fill_doc(A)
     assert "    ess_ratio_ : float" in A.__doc__
     assert "50 % of %(unknown)s stays." in A.__doc__
-    assert len(FRAGMENTS["weighter_diagnostics"].splitlines()) == 10
+    assert len(FRAGMENTS["weighter_diagnostics"].splitlines()) == 12
 
 
 def test_no_public_docstring_keeps_a_marker():
