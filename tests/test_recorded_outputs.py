@@ -19,7 +19,14 @@ recording before (the solver's tolerance is 1e-4). The ``ATEBounds`` outputs
 were re-recorded for issue 22's normaliser models, fitted with the sample
 weights only instead of the balancing weights: ``bounds_``, their standard
 errors and ``conf_int`` moved (by at most 0.03 here, a tenth of a standard
-error), ``effect_``, ``weights_`` and ``n_iter_`` did not. Every recorded number must be
+error), ``effect_``, ``weights_`` and ``n_iter_`` did not. In the same
+session, only the entries of estimators whose results changed on purpose were
+replaced, each explained in its changelog line: the default instance of
+``ClassBalancedBaggingClassifier`` (``undersample=True`` by default),
+``BalancingPropensity`` (median bandwidth by default), ``LRQRConformal*`` and
+``LabelShiftConformalClassifier`` (the paper's lambda rule, the shared
+distinct-row calibration split); ``PrebinnedRegressor`` and
+``PrebinnedClassifier`` were added. Every recorded number must be
 reproduced to 1e-12 (relative and absolute): a refactor moves code, it does
 not change a formula, so only the order of floating-point operations may
 legitimately differ. Renamed fitted attributes would be looked up under their
