@@ -48,22 +48,24 @@ MATCHING_CONSTRAINTS = {
 
 
 # ---------------------------------------------------------------- projections
-def _project_alpha(b, radius):
+def _project_alpha(b, radius, binding=None):
     """Project ``b`` onto ``{0 <= a <= 1, ||a - 1||_2 <= radius}``.
 
     With ``z = 1 - a`` the set is the unit box (which has the ball's centre,
     0, as a corner) cut by a ball; for a multiplier ``mu`` of the ball, the
     Lagrangian minimiser is ``clip(s z_b, 0, 1)`` with ``s = 1 / (1 + mu)``.
     The norm is piecewise quadratic in ``s``, so ``s`` is found exactly by
-    sorting.
+    sorting. ``binding`` (a dict) records whether the ball was met.
     """
     a = np.clip(b, 0.0, 1.0)
-    if radius <= 0:
-        return np.ones_like(b)
     zb = np.maximum(1.0 - b, 0.0)
     z = np.minimum(zb, 1.0)
-    if np.dot(z, z) <= radius**2:
+    if radius > 0 and np.dot(z, z) <= radius**2:
         return a
+    if binding is not None:
+        binding["ball"] = True
+    if radius <= 0:
+        return np.ones_like(b)
     pos = np.sort(zb[zb > 0])[::-1]
     tail = np.cumsum((pos**2)[::-1])[::-1]  # tail[k] = sum_{i >= k} pos_i^2
     k = np.arange(pos.shape[0])
@@ -96,7 +98,9 @@ def _slab_multiplier(gap, g, eps, scale):
     return brentq(lambda v: gap(v) - target, lo_, hi_, xtol=1e-15, rtol=1e-12)
 
 
-def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
+def project_matching(
+    a, b, p, q, upper, eps, radius, free_alpha, metric=None, binding=None
+):
     """Euclidean projection of ``(a, b)`` onto the DW-KMM feasible set.
 
     The set is ``0 <= beta <= upper``, ``alpha`` in the box-ball set of
@@ -104,13 +108,19 @@ def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
     ``|p . beta - q . alpha| <= eps``. The slab's multiplier ``nu`` is found by
     Brent's method on the monotone gap ``g(nu)``. With ``metric`` (one
     positive number per source row) the projection is in the norm
-    ``sum_i metric_i beta_i^2 + ||alpha||^2``.
+    ``sum_i metric_i beta_i^2 + ||alpha||^2``. ``binding`` (a dict)
+    records the largest ``beta`` before clipping and whether the ball of
+    ``alpha`` was met: where neither bound bit, an ``upper`` above that
+    largest value and a larger ``radius`` give the same projection.
     """
     pm = p if metric is None else p / metric
 
     def parts(nu):
-        beta = np.clip(a - nu * pm, 0.0, upper)
-        alpha = _project_alpha(b + nu * q, radius) if free_alpha else b
+        x = a - nu * pm
+        if binding is not None:
+            binding["beta"] = max(binding["beta"], float(np.max(x, initial=-np.inf)))
+        beta = np.clip(x, 0.0, upper)
+        alpha = _project_alpha(b + nu * q, radius, binding) if free_alpha else b
         return beta, alpha, float(p @ beta - q @ alpha)
 
     beta, alpha, g = parts(0.0)
@@ -170,7 +180,9 @@ def solve_matching(
 
     ``cache`` (a dict) keeps the step size between calls on the same ``op``,
     ``p``, ``q`` and ``metric`` (a grid of ``D``): it depends on them and on
-    ``free_alpha`` only.
+    ``free_alpha`` only, and ``cache["binding"]`` records, for this call,
+    the largest ``beta`` before clipping and whether the ball of ``alpha``
+    was met in any projection (see :func:`project_matching`).
 
     Returns ``beta, alpha, objective, n_iter, converged``.
     """
@@ -193,6 +205,7 @@ def solve_matching(
     if ("lip", free_alpha) not in cache:
         cache["lip", free_alpha] = _step_size(hess_vec, u)
     lip = cache["lip", free_alpha]
+    binding = cache["binding"] = {"beta": -np.inf, "ball": False}
 
     def oracle(y):
         kv = op.matvec(scale * y)
@@ -203,11 +216,13 @@ def solve_matching(
 
     def project(z):
         return np.concatenate(
-            project_matching(z[:n], z[n:], p, q, upper, eps, radius, free_alpha, metric)
+            project_matching(
+                z[:n], z[n:], p, q, upper, eps, radius, free_alpha, metric, binding
+            )
         )
 
     start = project_matching(
-        np.ones(n), np.ones(t), p, q, upper, eps, radius, free_alpha
+        np.ones(n), np.ones(t), p, q, upper, eps, radius, free_alpha, binding=binding
     )
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,

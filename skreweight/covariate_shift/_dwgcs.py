@@ -355,6 +355,26 @@ def _mrc_log(Psi_t, alpha, q, tau, lam, n_classes, max_iter=1000):
     return res.x[:m] - res.x[m:], float(res.fun), bool(res.success)
 
 
+def _retraces(last, D, B):
+    """Whether DW-KMM at ``D`` follows the last run's path, bit for bit.
+
+    ``D`` enters DW-KMM only through the bound ``B / sqrt(D)`` on ``beta``
+    and the radius ``(1 - 1 / sqrt(D)) sqrt(t)`` of the ball on ``alpha``
+    (and whether ``alpha`` is free, ``D > 1``). If the last run, at a
+    smaller ``D > 1``, never met its ball (a larger radius is not met
+    either) and never had a ``beta`` above ``B / sqrt(D)`` before clipping,
+    every projection, hence every iterate, is the same at ``D``.
+    """
+    if last is None:
+        return False
+    D_last, binding = last["fitted"][1], last["binding"]
+    return (
+        1.0 < D_last <= D
+        and not binding["ball"]
+        and binding["beta"] <= B / np.sqrt(float(D))
+    )
+
+
 @fill_doc
 class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
     """Double-weighting minimax risk classifier for covariate shift (DWGCS).
@@ -587,30 +607,51 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = mu.reshape(K, -1)
         return self
 
-    def _fit_one_D(self, D, X, sw, Xt, q, design, shared=None):
+    def _fit_one_D(self, D, X, sw, Xt, q, design, shared):
         """Weights, uncertainty set and minimax rule for one ``D``.
 
         ``shared`` caches what every ``D`` of the grid has in common (the
-        bandwidth, kernel operator, step size and coverage). Returns
-        ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
+        bandwidth, kernel operator, step size and coverage) and the last
+        solution: a ``D`` whose DW-KMM run would retrace it (no bound that
+        ``D`` moves was met, :func:`_retraces`) reuses it, bit for bit.
+        Returns ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
         """
         Psi, Psi_t, y_idx, p, K = design
-        if Xt is not None:
+        last = shared.get("last")
+        if Xt is not None and _retraces(last, D, self.B):
+            fitted = (last["fitted"][0], D, *last["fitted"][2:])
+            converged = last["converged"]
+        elif Xt is not None:
             beta, alpha, _, n_iter, converged = double_weights(
                 self, X, sw, Xt, q, D, cache=shared
             )
-            if not converged:
-                warnings.warn(
-                    f"DW-KMM did not converge in max_iter={self.max_iter} "
-                    f"iterations for D={D:g}; increase max_iter or tol.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+            tau = _tau(Psi, y_idx, p, beta, K)
+            risk, lam, mu = self._minimax(D, Psi_t, alpha, q, tau, K, X)
+            fitted = (risk, D, beta, alpha, tau, lam, mu, n_iter)
+            shared["last"] = {
+                "fitted": fitted,
+                "converged": converged,
+                "binding": shared["binding"],
+            }
         else:
-            beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
-            n_iter = 1
+            beta, alpha, converged = np.ones(X.shape[0]), np.ones(q.shape[0]), True
             self.bandwidth_, self.uncovered_target_share_ = None, 0.0
-        tau = _tau(Psi, y_idx, p, beta, K)
+            tau = _tau(Psi, y_idx, p, beta, K)
+            risk, lam, mu = self._minimax(D, Psi_t, alpha, q, tau, K, X)
+            fitted = (risk, D, beta, alpha, tau, lam, mu, 1)
+        if not converged:
+            warnings.warn(
+                f"DW-KMM did not converge in max_iter={self.max_iter} "
+                f"iterations for D={D:g}; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if self.verbose:
+            Progress(self, 1).message(f"D={D:g}: minimax risk {fitted[0]:.4f}")
+        return fitted
+
+    def _minimax(self, D, Psi_t, alpha, q, tau, K, X):
+        """Confidence vector and minimax rule: ``risk, lambda, mu``."""
         try:
             lam = _lambda_lp(Psi_t, alpha, q, tau, K)
             if self.loss == "0-1":
@@ -631,11 +672,9 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                     "L-BFGS-B did not converge on the log-loss minimax "
                     f"problem for D={D:g}.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
-        if self.verbose:
-            Progress(self, 1).message(f"D={D:g}: minimax risk {risk:.4f}")
-        return risk, D, beta, alpha, tau, lam, mu, n_iter
+        return risk, lam, mu
 
     def _scores(self, X):
         return _psi(X, self.fit_intercept) @ self.coef_.T
