@@ -40,6 +40,8 @@ D_GRID = tuple(1.0 / (1.0 - g) ** 2 for g in np.round(np.arange(0, 1.0, 0.1), 1)
 _DELTA = 1e-6
 #: Target rows above which the minimax LP is solved on its reduced size.
 _REDUCED_MIN_ROWS = 2000
+#: L-BFGS-B iterations of the smoothed start of the reduced minimax LP.
+_SMOOTH_ITER = 50
 
 
 def _psi(X, fit_intercept):
@@ -200,7 +202,7 @@ def _warn_rounds(max_rounds, stacklevel=4):
     )
 
 
-def _smooth_mrc(Pa, q, tau, lam, n_classes, temperatures=(0.1, 0.03, 0.01, 0.003)):
+def _smooth_mrc(Pa, q, tau, lam, n_classes, temperatures=(0.01,)):
     """An approximate minimiser of the 0-1 minimax risk, to start from.
 
     Each ``phi_j`` (a maximum over the prefix averages of the sorted
@@ -236,7 +238,7 @@ def _smooth_mrc(Pa, q, tau, lam, n_classes, temperatures=(0.1, 0.03, 0.01, 0.003
             jac=True,
             method="L-BFGS-B",
             bounds=[(0, None)] * (2 * m),
-            options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-10},
+            options={"maxiter": _SMOOTH_ITER, "ftol": 1e-12, "gtol": 1e-10},
         ).x
     return z[:m] - z[m:]
 
