@@ -51,22 +51,24 @@ MATCHING_CONSTRAINTS = {
 
 
 # ---------------------------------------------------------------- projections
-def _project_alpha(b, radius):
+def _project_alpha(b, radius, binding=None):
     """Project ``b`` onto ``{0 <= a <= 1, ||a - 1||_2 <= radius}``.
 
     With ``z = 1 - a`` the set is the unit box (which has the ball's centre,
     0, as a corner) cut by a ball; for a multiplier ``mu`` of the ball, the
     Lagrangian minimiser is ``clip(s z_b, 0, 1)`` with ``s = 1 / (1 + mu)``.
     The norm is piecewise quadratic in ``s``, so ``s`` is found exactly by
-    sorting.
+    sorting. ``binding`` (a dict) records whether the ball was met.
     """
     a = np.clip(b, 0.0, 1.0)
-    if radius <= 0:
-        return np.ones_like(b)
     zb = np.maximum(1.0 - b, 0.0)
     z = np.minimum(zb, 1.0)
-    if np.dot(z, z) <= radius**2:
+    if radius > 0 and np.dot(z, z) <= radius**2:
         return a
+    if binding is not None:
+        binding["ball"] = True
+    if radius <= 0:
+        return np.ones_like(b)
     pos = np.sort(zb[zb > 0])[::-1]
     tail = np.cumsum((pos**2)[::-1])[::-1]  # tail[k] = sum_{i >= k} pos_i^2
     k = np.arange(pos.shape[0])
@@ -99,7 +101,9 @@ def _slab_multiplier(gap, g, eps, scale):
     return brentq(lambda v: gap(v) - target, lo_, hi_, xtol=1e-15, rtol=1e-12)
 
 
-def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
+def project_matching(
+    a, b, p, q, upper, eps, radius, free_alpha, metric=None, binding=None
+):
     """Euclidean projection of ``(a, b)`` onto the DW-KMM feasible set.
 
     The set is ``0 <= beta <= upper``, ``alpha`` in the box-ball set of
@@ -107,13 +111,19 @@ def project_matching(a, b, p, q, upper, eps, radius, free_alpha, metric=None):
     ``|p . beta - q . alpha| <= eps``. The slab's multiplier ``nu`` is found by
     Brent's method on the monotone gap ``g(nu)``. With ``metric`` (one
     positive number per source row) the projection is in the norm
-    ``sum_i metric_i beta_i^2 + ||alpha||^2``.
+    ``sum_i metric_i beta_i^2 + ||alpha||^2``. ``binding`` (a dict)
+    records the largest ``beta`` before clipping and whether the ball of
+    ``alpha`` was met: where neither bound bit, an ``upper`` above that
+    largest value and a larger ``radius`` give the same projection.
     """
     pm = p if metric is None else p / metric
 
     def parts(nu):
-        beta = np.clip(a - nu * pm, 0.0, upper)
-        alpha = _project_alpha(b + nu * q, radius) if free_alpha else b
+        x = a - nu * pm
+        if binding is not None:
+            binding["beta"] = max(binding["beta"], float(np.max(x, initial=-np.inf)))
+        beta = np.clip(x, 0.0, upper)
+        alpha = _project_alpha(b + nu * q, radius, binding) if free_alpha else b
         return beta, alpha, float(p @ beta - q @ alpha)
 
     beta, alpha, g = parts(0.0)
@@ -178,7 +188,9 @@ def solve_matching(
 
     ``cache`` (a dict) keeps the step size between calls on the same ``op``,
     ``p``, ``q`` and ``metric`` (a grid of ``D``): it depends on them and on
-    ``free_alpha`` only.
+    ``free_alpha`` only, and ``cache["binding"]`` records, for this call,
+    the largest ``beta`` before clipping and whether the ball of ``alpha``
+    was met in any projection (see :func:`project_matching`).
 
     In the namespace of ``p`` and ``q``: the kernel products stay on their
     device; the projection (sorts and Brent's method on ``n + t`` numbers)
@@ -192,7 +204,8 @@ def solve_matching(
     metric = xp.ones_like(p) if metric is None else metric
     full_metric = xp.concat([metric, xp.ones_like(q)])
     root = xp.sqrt(full_metric)
-    p_h, q_h, m_h = to_numpy(p), to_numpy(q), to_numpy(metric)
+    m_h = to_numpy(metric)
+    bounds = (to_numpy(p), to_numpy(q), upper, eps, radius, free_alpha)
 
     def hess_vec(u):  # M^-1/2 H M^-1/2 u, restricted to the free coordinates
         w = 2.0 * scale / root * op.matvec(scale * u / root)
@@ -207,6 +220,7 @@ def solve_matching(
     if ("lip", free_alpha) not in cache:
         cache["lip", free_alpha] = _step_size(hess_vec, u)
     lip = cache["lip", free_alpha]
+    binding = cache["binding"] = {"beta": -np.inf, "ball": False}
 
     def oracle(y):
         kv = op.matvec(scale * y)
@@ -217,14 +231,10 @@ def solve_matching(
 
     def project(z):
         z = to_numpy(z)
-        parts = project_matching(
-            z[:n], z[n:], p_h, q_h, upper, eps, radius, free_alpha, m_h
-        )
+        parts = project_matching(z[:n], z[n:], *bounds, m_h, binding)
         return like(np.concatenate(parts), p)
 
-    start = project_matching(
-        np.ones(n), np.ones(t), p_h, q_h, upper, eps, radius, free_alpha
-    )
+    start = project_matching(np.ones(n), np.ones(t), *bounds, binding=binding)
     x, n_iter, converged = accelerated_projected_gradient(
         oracle,
         project,

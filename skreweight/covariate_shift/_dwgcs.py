@@ -38,8 +38,10 @@ __all__ = ["DoubleWeightingClassifier"]
 D_GRID = tuple(1.0 / (1.0 - g) ** 2 for g in np.round(np.arange(0, 1.0, 0.1), 1))
 
 _DELTA = 1e-6
-#: Target rows above which the minimax LP is solved by interior point.
-_IPM_MIN_ROWS = 2000
+#: Target rows above which the minimax LP is solved on its reduced size.
+_REDUCED_MIN_ROWS = 2000
+#: L-BFGS-B iterations of the smoothed start of the reduced minimax LP.
+_SMOOTH_ITER = 50
 
 
 def _psi(X, fit_intercept):
@@ -110,6 +112,50 @@ def _worst_subset_values(scores):
     return vals[np.arange(scores.shape[0]), best], order, best
 
 
+def _subset_masks(n_classes):
+    """Label sets of the minimax LP's rows: all of them up to 4 classes,
+    the singletons and the full set above (the rest are generated)."""
+    if n_classes <= 4:
+        return np.array(
+            [[k in S for k in range(n_classes)] for S in _subsets(n_classes)]
+        )
+    return np.vstack([np.eye(n_classes, dtype=bool), np.ones((1, n_classes), bool)])
+
+
+def _max_sets(scores):
+    """Each row's maximising label set (boolean ``t x |Y|``) and value."""
+    worst, order, best = _worst_subset_values(scores)
+    rank = np.argsort(order, axis=1)
+    return rank <= best[:, None], worst
+
+
+def _minimax_lp(Pa, c, rows_j, rows_mask, n_phi, bounds, method):
+    """``min c.x`` over ``x = (mu+, mu-, phi)`` with, for each pair
+    ``(rows_j[r], rows_mask[r])``, the cut ``phi_j >= (sum_{y in S}
+    Pa_j.mu_y - 1) / |S|``; returns ``(mu, phi)``."""
+    m = rows_mask.shape[1] * Pa.shape[1]
+    size = rows_mask.sum(axis=1)
+    coef = (rows_mask[:, :, None] * Pa[rows_j][:, None, :]).reshape(-1, m)
+    coef /= size[:, None]
+    phi_part = sparse.csr_matrix(
+        (-np.ones(rows_j.shape[0]), (np.arange(rows_j.shape[0]), rows_j)),
+        shape=(rows_j.shape[0], n_phi),
+    )
+    A_ub = sparse.hstack(
+        [sparse.csr_matrix(coef), sparse.csr_matrix(-coef), phi_part], format="csr"
+    )
+    res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method=method)
+    if res.status != 0:
+        raise RuntimeError(f"The minimax risk LP failed: {res.message}")
+    return res.x[:m] - res.x[m : 2 * m], res.x[2 * m :], res.fun
+
+
+def _mrc_value(Pa, q, tau, lam, mu, n_classes):
+    """The 0-1 minimax risk at ``mu``, and each target row's ``phi_j``."""
+    worst, _, _ = _worst_subset_values(Pa @ mu.reshape(n_classes, -1).T)
+    return float(-tau @ mu + lam @ np.abs(mu) + q @ (1.0 + worst)), worst
+
+
 def _mrc_lp(Psi_t, alpha, q, tau, lam, n_classes, max_rounds=50):
     """Solve the 0-1 minimax risk problem exactly as a linear program.
 
@@ -117,70 +163,164 @@ def _mrc_lp(Psi_t, alpha, q, tau, lam, n_classes, max_rounds=50):
     ``phi_j >= (sum_{y in S} alpha_j Phi(x'_j, y).mu - 1) / |S|`` for every
     non-empty label set ``S``. All sets are enumerated up to 4 classes;
     above, the maximising set of each row is added until none is violated
-    (constraint generation, exact at termination). HiGHS solves each LP:
-    by interior point and crossover above :data:`_IPM_MIN_ROWS` target rows,
-    by the simplex below (the optimum can be a face: the two may then
-    return different optimal ``mu`` of the same risk).
+    (constraint generation, exact at termination). Up to
+    :data:`_REDUCED_MIN_ROWS` target rows HiGHS's simplex solves this LP
+    whole; above, :func:`_mrc_reduced` solves it on its reduced size (the
+    same optimum; it can be a face, and the two may then return different
+    optimal ``mu`` of the same risk).
     Returns ``mu, phi, risk`` with ``risk`` the minimax risk ``R(U)``.
     """
     t, d = Psi_t.shape
     m = n_classes * d
     Pa = alpha[:, None] * Psi_t
-    if n_classes <= 4:
-        masks = np.array(
-            [[k in S for k in range(n_classes)] for S in _subsets(n_classes)]
-        )
-    else:
-        masks = np.vstack(
-            [np.eye(n_classes, dtype=bool), np.ones((1, n_classes), bool)]
-        )
+    if t > _REDUCED_MIN_ROWS:
+        return _mrc_reduced(Pa, q, tau, lam, n_classes, max_rounds)
+    masks = _subset_masks(n_classes)
     rows_j = np.tile(np.arange(t), masks.shape[0])
     rows_mask = np.repeat(masks, t, axis=0)
     c = np.r_[-tau + lam, tau + lam, q]
     bounds = [(0, None)] * (2 * m) + [(None, None)] * t
-    # HiGHS's interior point (with crossover to a vertex) is 2-3 times
-    # faster than its simplex from a few thousand target rows on (2.9 s
-    # against 1.0 s per LP at 4,000 rows, two classes); below, the simplex
-    method = "highs-ipm" if t > _IPM_MIN_ROWS else "highs"
     for _ in range(max_rounds):
-        size = rows_mask.sum(axis=1)
-        coef = (rows_mask[:, :, None] * Pa[rows_j][:, None, :]).reshape(-1, m)
-        coef /= size[:, None]
-        phi_part = sparse.csr_matrix(
-            (-np.ones(rows_j.shape[0]), (np.arange(rows_j.shape[0]), rows_j)),
-            shape=(rows_j.shape[0], t),
-        )
-        A_ub = sparse.hstack(
-            [sparse.csr_matrix(coef), sparse.csr_matrix(-coef), phi_part],
-            format="csr",
-        )
-        res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method=method)
-        if res.status != 0 and method != "highs":  # fall back on the simplex
-            method = "highs"
-            res = linprog(c, A_ub=A_ub, b_ub=1.0 / size, bounds=bounds, method=method)
-        if res.status != 0:
-            raise RuntimeError(f"The minimax risk LP failed: {res.message}")
-        mu = res.x[:m] - res.x[m : 2 * m]
-        phi = res.x[2 * m :]
-        scores = Pa @ mu.reshape(n_classes, d).T
-        worst, order, best = _worst_subset_values(scores)
+        mu, phi, fun = _minimax_lp(Pa, c, rows_j, rows_mask, t, bounds, "highs")
+        new_mask, worst = _max_sets(Pa @ mu.reshape(n_classes, d).T)
         violated = np.flatnonzero(worst > phi + 1e-9)
         if violated.size == 0:
             break
-        new_mask = np.zeros((violated.size, n_classes), dtype=bool)
-        for r, j in enumerate(violated):
-            new_mask[r, order[j, : best[j] + 1]] = True
         rows_j = np.r_[rows_j, violated]
-        rows_mask = np.vstack([rows_mask, new_mask])
+        rows_mask = np.vstack([rows_mask, new_mask[violated]])
     else:
-        warnings.warn(
-            "The minimax risk LP's constraint generation did not close in "
-            f"{max_rounds} rounds; the solution may be slightly infeasible.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    risk = float(res.fun + q.sum())
+        _warn_rounds(max_rounds)
+    return mu, phi, float(fun + q.sum())
+
+
+def _warn_rounds(max_rounds, stacklevel=4):
+    warnings.warn(
+        "The minimax risk LP's constraint generation did not close in "
+        f"{max_rounds} rounds; the solution may be slightly infeasible.",
+        ConvergenceWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _smooth_mrc(Pa, q, tau, lam, n_classes, temperatures=(0.01,)):
+    """An approximate minimiser of the 0-1 minimax risk, to start from.
+
+    Each ``phi_j`` (a maximum over the prefix averages of the sorted
+    scores) is replaced by ``T logsumexp(. / T)``; L-BFGS-B on
+    ``mu = u - v``, ``u, v >= 0``, for decreasing temperatures ``T``.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp, softmax
+
+    d = Pa.shape[1]
+    m = n_classes * d
+    sizes = np.arange(1, n_classes + 1)
+
+    def fun(z, T):
+        mu = z[:m] - z[m:]
+        scores = Pa @ mu.reshape(n_classes, d).T
+        order = np.argsort(-scores, axis=1)
+        vals = np.cumsum(np.take_along_axis(scores, order, axis=1), axis=1)
+        vals = (vals - 1.0) / sizes
+        w = softmax(vals / T, axis=1) / sizes  # weight of prefix k
+        G = np.empty_like(w)  # d phi_j / d score_jy: prefixes holding y
+        np.put_along_axis(G, order, np.cumsum(w[:, ::-1], axis=1)[:, ::-1], 1)
+        g = ((q[:, None] * G).T @ Pa).ravel()
+        val = -tau @ mu + lam @ (z[:m] + z[m:]) + q @ (T * logsumexp(vals / T, 1))
+        return val, np.r_[-tau + lam + g, tau + lam - g]
+
+    z = np.zeros(2 * m)
+    for T in temperatures:
+        z = minimize(
+            fun,
+            z,
+            args=(T,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0, None)] * (2 * m),
+            options={"maxiter": _SMOOTH_ITER, "ftol": 1e-12, "gtol": 1e-10},
+        ).x
+    return z[:m] - z[m:]
+
+
+def _tie_gaps(scores):
+    """How far each row is from a tie of its maximising label set: the gap
+    between its two best prefix averages, or between two sorted scores."""
+    s = -np.sort(-scores, axis=1)
+    vals = np.sort((np.cumsum(s, axis=1) - 1.0) / np.arange(1, s.shape[1] + 1), 1)
+    return np.minimum(vals[:, -1] - vals[:, -2], np.min(s[:, :-1] - s[:, 1:], 1))
+
+
+def _add_cuts(cuts, new_rows, rows, sets, masks):
+    """Cuts of the new explicit rows (the base label sets, ``masks``) and,
+    above 4 classes, each of ``rows``'s maximising set."""
+    rows_j = [cuts[0], np.repeat(new_rows, masks.shape[0])]
+    rows_mask = [cuts[1], np.tile(masks, (new_rows.size, 1))]
+    if masks.shape[1] > 4:
+        rows_j.append(rows)
+        rows_mask.append(sets[rows])
+    return np.concatenate(rows_j), np.vstack(rows_mask)
+
+
+def _mrc_reduced(Pa, q, tau, lam, n_classes, max_rounds=50):
+    """The minimax LP of :func:`_mrc_lp` on its reduced size: exact.
+
+    Where a row's maximising label set ``S_j`` is known, ``phi_j`` is the
+    linear function ``(sum_{y in S_j} Pa_j.mu_y - 1) / |S_j|`` of ``mu``,
+    and all such rows add up to one linear term. Only the rows nearest a
+    tie at a smoothed solution (:func:`_smooth_mrc`) keep their ``phi_j``
+    and cuts. The reduced objective is below the true one, so its
+    minimiser is the true minimiser once every aggregated row's set is
+    still maximising there (and no cut is violated); rows where it is not
+    become explicit, and the LP is solved again. A box around the start
+    keeps the reduced LP bounded; it grows when it binds, and a solution on
+    it is not accepted. Returns ``mu, phi, risk``.
+    """
+    t, d = Pa.shape
+    m = n_classes * d
+    mu0 = _smooth_mrc(Pa, q, tau, lam, n_classes)
+    scores = Pa @ mu0.reshape(n_classes, d).T
+    sets, _ = _max_sets(scores)
+    explicit = np.zeros(t, bool)
+    explicit[np.argsort(_tie_gaps(scores), kind="stable")[: _n_explicit(t)]] = True
+    masks = _subset_masks(n_classes)
+    E = np.flatnonzero(explicit)
+    cuts = _add_cuts((np.zeros(0, int), masks[:0]), E, E, sets, masks)
+    radius = max(1.0, 2.0 * np.max(np.abs(mu0)))
+    for _ in range(max_rounds):
+        agg = ~explicit
+        w = np.where(sets[agg], (q[agg] / sets[agg].sum(1))[:, None], 0.0)
+        g = (w.T @ Pa[agg]).ravel()
+        upper = np.r_[np.maximum(mu0, 0) + radius, np.maximum(-mu0, 0) + radius]
+        bounds = np.c_[
+            np.r_[np.zeros(2 * m), np.full(E.size, -np.inf)],
+            np.r_[upper, np.full(E.size, np.inf)],
+        ]
+        c = np.r_[-tau + lam + g, tau + lam - g, q[E]]
+        rows_j = np.searchsorted(E, cuts[0])
+        mu, phi_e, _ = _minimax_lp(Pa[E], c, rows_j, cuts[1], E.size, bounds, "highs")
+        scores = Pa @ mu.reshape(n_classes, d).T
+        cur, worst = _max_sets(scores)
+        own = ((scores * sets).sum(1) - 1.0) / sets.sum(1)
+        left = np.flatnonzero(agg & (worst > own + 1e-9))
+        # up to 4 classes every label set is a cut of the explicit rows
+        cut = E[worst[E] > phi_e + 1e-9] if n_classes > 4 else E[:0]
+        boxed = np.any(np.r_[mu, -mu] > upper - 1e-6 * radius)
+        if left.size == 0 and cut.size == 0 and not boxed:
+            break
+        explicit[left] = True
+        cuts = _add_cuts(cuts, left, np.r_[left, cut], cur, masks)
+        E = np.flatnonzero(explicit)
+        radius *= 4.0 if boxed else 1.0
+    else:
+        _warn_rounds(max_rounds, stacklevel=5)
+    risk, phi = _mrc_value(Pa, q, tau, lam, mu, n_classes)
     return mu, phi, risk
+
+
+def _n_explicit(t):
+    """Rows kept explicit at the start of :func:`_mrc_reduced`."""
+    return min(t, max(200, t // 50))
 
 
 def _mrc_log(Psi_t, alpha, q, tau, lam, n_classes, max_iter=1000):
@@ -215,6 +355,26 @@ def _mrc_log(Psi_t, alpha, q, tau, lam, n_classes, max_iter=1000):
         options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-9},
     )
     return res.x[:m] - res.x[m:], float(res.fun), bool(res.success)
+
+
+def _retraces(last, D, B):
+    """Whether DW-KMM at ``D`` follows the last run's path, bit for bit.
+
+    ``D`` enters DW-KMM only through the bound ``B / sqrt(D)`` on ``beta``
+    and the radius ``(1 - 1 / sqrt(D)) sqrt(t)`` of the ball on ``alpha``
+    (and whether ``alpha`` is free, ``D > 1``). If the last run, at a
+    smaller ``D > 1``, never met its ball (a larger radius is not met
+    either) and never had a ``beta`` above ``B / sqrt(D)`` before clipping,
+    every projection, hence every iterate, is the same at ``D``.
+    """
+    if last is None:
+        return False
+    D_last, binding = last["fitted"][1], last["binding"]
+    return (
+        1.0 < D_last <= D
+        and not binding["ball"]
+        and binding["beta"] <= B / np.sqrt(float(D))
+    )
 
 
 @fill_doc
@@ -449,30 +609,51 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = mu.reshape(K, -1)
         return self
 
-    def _fit_one_D(self, D, X, sw, Xt, q, design, shared=None):
+    def _fit_one_D(self, D, X, sw, Xt, q, design, shared):
         """Weights, uncertainty set and minimax rule for one ``D``.
 
         ``shared`` caches what every ``D`` of the grid has in common (the
-        bandwidth, kernel operator, step size and coverage). Returns
-        ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
+        bandwidth, kernel operator, step size and coverage) and the last
+        solution: a ``D`` whose DW-KMM run would retrace it (no bound that
+        ``D`` moves was met, :func:`_retraces`) reuses it, bit for bit.
+        Returns ``(risk, D, beta, alpha, tau, lambda, mu, n_iter)``.
         """
         Psi, Psi_t, y_idx, p, K = design
-        if Xt is not None:
+        last = shared.get("last")
+        if Xt is not None and _retraces(last, D, self.B):
+            fitted = (last["fitted"][0], D, *last["fitted"][2:])
+            converged = last["converged"]
+        elif Xt is not None:
             beta, alpha, _, n_iter, converged = double_weights(
                 self, X, sw, Xt, q, D, cache=shared
             )
-            if not converged:
-                warnings.warn(
-                    f"DW-KMM did not converge in max_iter={self.max_iter} "
-                    f"iterations for D={D:g}; increase max_iter or tol.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+            tau = _tau(Psi, y_idx, p, beta, K)
+            risk, lam, mu = self._minimax(D, Psi_t, alpha, q, tau, K, X)
+            fitted = (risk, D, beta, alpha, tau, lam, mu, n_iter)
+            shared["last"] = {
+                "fitted": fitted,
+                "converged": converged,
+                "binding": shared["binding"],
+            }
         else:
-            beta, alpha = np.ones(X.shape[0]), np.ones(q.shape[0])
-            n_iter = 1
+            beta, alpha, converged = np.ones(X.shape[0]), np.ones(q.shape[0]), True
             self.bandwidth_, self.uncovered_target_share_ = None, 0.0
-        tau = _tau(Psi, y_idx, p, beta, K)
+            tau = _tau(Psi, y_idx, p, beta, K)
+            risk, lam, mu = self._minimax(D, Psi_t, alpha, q, tau, K, X)
+            fitted = (risk, D, beta, alpha, tau, lam, mu, 1)
+        if not converged:
+            warnings.warn(
+                f"DW-KMM did not converge in max_iter={self.max_iter} "
+                f"iterations for D={D:g}; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if self.verbose:
+            Progress(self, 1).message(f"D={D:g}: minimax risk {fitted[0]:.4f}")
+        return fitted
+
+    def _minimax(self, D, Psi_t, alpha, q, tau, K, X):
+        """Confidence vector and minimax rule: ``risk, lambda, mu``."""
         try:
             lam = _lambda_lp(Psi_t, alpha, q, tau, K)
             if self.loss == "0-1":
@@ -493,11 +674,9 @@ class DoubleWeightingClassifier(ClassifierMixin, BaseEstimator):
                     "L-BFGS-B did not converge on the log-loss minimax "
                     f"problem for D={D:g}.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
-        if self.verbose:
-            Progress(self, 1).message(f"D={D:g}: minimax risk {risk:.4f}")
-        return risk, D, beta, alpha, tau, lam, mu, n_iter
+        return risk, lam, mu
 
     def _scores(self, X):
         return _psi(X, self.fit_intercept) @ self.coef_.T

@@ -250,26 +250,65 @@ def test_auto_grid_shares_only_what_d_does_not_change():
                 assert np.array_equal(one.alpha_, auto.alpha_)
 
 
-@pytest.mark.parametrize("K", [2, 3, 5])
-def test_interior_point_lp_has_the_simplex_risk(K, monkeypatch):
-    """Large targets solve the minimax LP by interior point: the same optimal
-    risk as the simplex, and a feasible ``(mu, phi)`` that attains it."""
-    from skreweight.covariate_shift import _dwgcs
-
-    rng = np.random.RandomState(2)
-    t, d = 80, 3
+def _minimax_problem(K, t, seed, d=3):
+    rng = np.random.RandomState(seed)
     Psi_t = _psi(rng.normal(size=(t, d)), True)
     X, y = rng.normal(size=(60, d)), rng.randint(K, size=60)
     alpha, q = rng.uniform(0.3, 1.0, t), np.full(t, 1 / t)
     tau = _tau(_psi(X, True), y, np.full(60, 1 / 60), np.ones(60), K)
-    lam = _lambda_lp(Psi_t, alpha, q, tau, K)
-    _, _, simplex = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-    monkeypatch.setattr(_dwgcs, "_IPM_MIN_ROWS", 10)
-    mu, phi, ipm = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
-    assert_allclose(ipm, simplex, rtol=1e-9)
+    return Psi_t, alpha, q, tau, _lambda_lp(Psi_t, alpha, q, tau, K)
+
+
+@pytest.mark.parametrize("n_explicit", [None, 1])
+@pytest.mark.parametrize(("K", "seed"), [(2, 2), (2, 5), (3, 2), (3, 7), (5, 2)])
+def test_reduced_lp_has_the_full_lp_risk(K, seed, n_explicit, monkeypatch):
+    """Large targets solve the minimax LP on its reduced size: the risk of
+    the whole LP (HiGHS's simplex) to 1e-8, and a feasible ``(mu, phi)``
+    that attains it, from the default explicit rows and from one (many
+    rounds: rows join the explicit set until none is misassigned)."""
+    from skreweight.covariate_shift import _dwgcs
+
+    Psi_t, alpha, q, tau, lam = _minimax_problem(K, 300, seed)
+    _, _, whole = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+    monkeypatch.setattr(_dwgcs, "_REDUCED_MIN_ROWS", 10)
+    if n_explicit is not None:
+        monkeypatch.setattr(_dwgcs, "_n_explicit", lambda t: n_explicit)
+    mu, phi, reduced = _mrc_lp(Psi_t, alpha, q, tau, lam, K)
+    assert_allclose(reduced, whole, rtol=0, atol=1e-8)
     scores = (alpha[:, None] * Psi_t) @ mu.reshape(K, -1).T
     s = np.sort(scores, axis=1)[:, ::-1]
     worst = np.max((np.cumsum(s, axis=1) - 1) / np.arange(1, K + 1), axis=1)
-    assert np.all(phi >= worst - 1e-7)
+    assert_allclose(phi, worst, atol=1e-12)
     value = -tau @ mu + lam @ np.abs(mu) + q @ (1 + worst)
-    assert_allclose(value, ipm, rtol=1e-7)
+    assert_allclose(value, reduced, rtol=1e-12)
+
+
+def test_reduced_lp_grows_its_box(monkeypatch):
+    """A start far inside the optimum (the box around it binds) still ends
+    at the whole LP's risk."""
+    from skreweight.covariate_shift import _dwgcs
+
+    Psi_t, alpha, q, tau, lam = _minimax_problem(3, 200, 4)
+    _, _, whole = _mrc_lp(Psi_t, alpha, q, tau, lam, 3)
+    monkeypatch.setattr(_dwgcs, "_REDUCED_MIN_ROWS", 10)
+    monkeypatch.setattr(_dwgcs, "_smooth_mrc", lambda Pa, *a: np.zeros(Pa.shape[1] * 3))
+    _, _, reduced = _mrc_lp(Psi_t, alpha, q, tau, lam, 3)
+    assert_allclose(reduced, whole, rtol=0, atol=1e-8)
+
+
+def test_grid_reuses_a_run_only_where_it_retraces():
+    """A D whose DW-KMM run would retrace the last one's (neither the bound
+    on beta nor the ball on alpha met) reuses it; a fresh fit at that D
+    gives the same bits."""
+    data = make_covariate_shift(n_source=150, n_target=140, random_state=0)
+    Xs, ys, Xt = data.X_source, data.y_source, data.X_target
+    auto = DoubleWeightingClassifier(D="auto", bandwidth=1.0).fit(Xs, ys, X_target=Xt)
+    risks = list(auto.risks_.values())
+    reused = [i for i in range(2, len(risks)) if risks[i] == risks[i - 1]]
+    assert reused  # the upper part of the grid meets no bound here
+    for i in (reused[0] - 1, reused[0], len(risks) - 1):
+        one = DoubleWeightingClassifier(D=D_GRID[i], bandwidth=1.0).fit(
+            Xs, ys, X_target=Xt
+        )
+        assert one.minimax_risk_ == risks[i]
+    assert one.n_iter_ > 1
